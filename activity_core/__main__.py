@@ -1,0 +1,3 @@
+from activity_core.cli import main
+
+raise SystemExit(main())
