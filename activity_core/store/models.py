@@ -1,0 +1,125 @@
+"""What the store writes and reads: the ``activity_runs`` row and the inputs that fill it.
+
+The literals and validators repeat the table's CHECK constraints so a bad value is refused
+in Python with a field name, before it becomes a constraint violation in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+Trigger = Literal["schedule", "manual"]
+
+FinishedStatus = Literal[
+    "clean",
+    "partial",
+    "failed_output",
+    "failed_llm_transport",
+    "failed_llm_timeout",
+    "failed_llm_provider",
+    "failed_config",
+    "failed_state_hub",
+]
+
+RunStatus = Literal["running"] | FinishedStatus
+
+
+class RunStarted(BaseModel):
+    """A run as its first recording activity knows it. Datetimes must carry a time zone."""
+
+    model_config = ConfigDict(frozen=True)
+
+    definition_id: str
+    workflow_id: str
+    run_id: str
+    trigger: Trigger
+    scheduled_at: AwareDatetime | None = Field(description="The schedule's tick, if any.")
+    local_date: date = Field(description="The Europe/Berlin date the run belongs to.")
+    started_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _scheduled_run_has_tick(self) -> RunStarted:
+        if self.trigger == "schedule" and self.scheduled_at is None:
+            raise ValueError("a run with trigger 'schedule' needs scheduled_at (its cron tick)")
+        return self
+
+
+class RunFinished(BaseModel):
+    """The outcome of a run; a failed run fills what it got to before failing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str
+    run_id: str
+    status: FinishedStatus
+    finished_at: AwareDatetime
+    error_message: str | None = Field(default=None, description="Already sanitized by the caller.")
+    framing: str | None = None
+    truncated: bool | None = None
+    summary: str | None = None
+    items: list[dict[str, Any]] = Field(default_factory=list, description="The kept, ranked report.")
+    quarantined: list[dict[str, Any]] = Field(default_factory=list)
+    counts: dict[str, Any] = Field(default_factory=dict)
+    llm_model: str | None = None
+    llm_provider: str | None = None
+    llm_usage: dict[str, Any] | None = None
+    llm_finish_reason: str | None = None
+    llm_latency_ms: int | None = None
+    llm_attempts: int | None = None
+    reasks: int = 0
+    raw_content: str | None = Field(default=None, description="The full model output, for replay.")
+    timings: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunRecord(BaseModel):
+    """One ``activity_runs`` row. Outcome fields are None while the run is still running."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    definition_id: str
+    workflow_id: str
+    run_id: str
+    trigger: Trigger
+    scheduled_at: datetime | None
+    local_date: date
+    started_at: datetime
+    finished_at: datetime | None
+    status: RunStatus
+    error_message: str | None
+    framing: str | None
+    truncated: bool | None
+    summary: str | None
+    items: list[dict[str, Any]] | None
+    quarantined: list[dict[str, Any]] | None
+    counts: dict[str, Any] | None
+    items_kept: int | None
+    items_quarantined: int | None
+    llm_model: str | None
+    llm_provider: str | None
+    llm_usage: dict[str, Any] | None
+    llm_finish_reason: str | None
+    llm_latency_ms: int | None
+    llm_attempts: int | None
+    reasks: int
+    raw_content: str | None
+    progress_event_id: str | None
+    note_id: str | None
+    note_key: str | None
+    timings: dict[str, Any] | None
+    updated_at: datetime
+
+
+class RunQuery(BaseModel):
+    """The filters of ``runs list``; ``since`` is a Europe/Berlin calendar date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    definition_id: str | None = None
+    status: RunStatus | None = None
+    trigger: Trigger | None = None
+    since: date | None = None
+    limit: int = Field(default=50, ge=1, le=1000)
