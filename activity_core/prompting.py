@@ -73,6 +73,8 @@ def bound_context(
     """Pick what the model sees: the highest-priority workstreams and the most pressing tasks."""
     shown_ws = sorted(workstreams, key=_workstream_rank)[:max_workstreams]
     shown_tasks = sorted(tasks, key=_task_rank)[:max_tasks]
+    # Tasks name their workstream by slug: every id in the prompt is then a valid candidate.
+    slugs = {ws.id: _flat(ws.slug) for ws in workstreams}
     lines = [
         f"- workstream {ws.id} | {_flat(ws.slug)} | {_flat(ws.title)} | "
         f"priority={_flat(ws.planning_priority) or 'unset'} order={ws.planning_order if ws.planning_order is not None else 'unset'}"
@@ -80,7 +82,7 @@ def bound_context(
     ]
     lines += [
         f"- task {t.id} | {_flat(t.key)} | {_flat(t.title)} | status={_flat(t.status)} "
-        f"priority={_flat(t.priority) or 'unset'} | workstream={t.workstream_id or 'none'}"
+        f"priority={_flat(t.priority) or 'unset'} | workstream={slugs.get(t.workstream_id or '', 'other')}"
         for t in shown_tasks
     ]
     known = sorted({ws.id for ws in workstreams} | {t.id for t in tasks})

@@ -53,8 +53,16 @@ class _StepFailed(Exception):
 
 
 def _failure_from(error: ActivityError, *, timeout_status: RunStatus) -> _StepFailed:
-    """Map an activity's final failure to the run's failure class and a sanitized message."""
+    """Map an activity's final failure to the run's failure class and a sanitized message.
+
+    When the retry budget runs out, Temporal reports a timeout whose cause is the last
+    attempt's failure: that failure, not the budget, is what the operator needs to read.
+    """
     cause = error.cause
+    budget_spent = ""
+    if isinstance(cause, TimeoutError) and isinstance(cause.cause, ApplicationError):
+        budget_spent = f" (gave up: {cause.type.name.lower()} budget spent)"
+        cause = cause.cause
     if isinstance(cause, ApplicationError) and cause.type:
         try:
             status = RunStatus(cause.type)
@@ -62,7 +70,7 @@ def _failure_from(error: ActivityError, *, timeout_status: RunStatus) -> _StepFa
             status = timeout_status
         details = cause.details[0] if cause.details else {}
         attempts = details.get("attempt") if isinstance(details, dict) else None
-        return _StepFailed(status, cause.message, attempts)
+        return _StepFailed(status, cause.message + budget_spent, attempts)
     if isinstance(cause, TimeoutError):
         return _StepFailed(timeout_status, f"{error.activity_type} timed out ({cause.type.name.lower()})")
     return _StepFailed(timeout_status, f"{error.activity_type} failed: {cause or error}")

@@ -6,4 +6,5 @@ Set TEMPORAL_ADDRESS or DATABASE_URL to use servers you already run instead.
 pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.emulators",
+    "tests.fixtures.runtime",
 ]

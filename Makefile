@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make run` (one triage run on the embedded local stack)
+# and `make test` (the suite, against real Temporal and PostgreSQL). Both set up .venv first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench schemas lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "setting up $(VENV) with $(PYTHON) (first run only)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: install
+	$(BIN)/activity-core run
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/boundary.py
+	$(BIN)/python benchmarks/run_overhead.py
+	$(BIN)/python benchmarks/history.py
+
+schemas: install
+	$(BIN)/python -c "from activity_core.definitions import write_schema; from pathlib import Path; write_schema(Path('schemas/activity-definition.schema.json'))"
+
+clean:
+	rm -rf $(VENV) .activity-core .pytest_cache build dist *.egg-info

@@ -1,0 +1,284 @@
+"""``activity-core calibration status|feedback``: the gate reviewers decide on, and their verdicts.
+
+``status`` reads each piece of evidence from its own system (see ``activity_core.calibration``)
+and exits 0 only when the gate is met. ``feedback`` stores a reviewer's verdict and posts it
+to State Hub exactly once: the row is written first, with the idempotency key the post will
+use, and the event id after; a retry after a failed post reuses both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+
+from temporalio.client import Client
+
+from activity_core.calibration import (
+    DEFAULT_REQUIRED,
+    Check,
+    GateReport,
+    NoScheduledRuns,
+    Piece,
+    TickEvidence,
+    Unreachable,
+    calibration_status,
+)
+from activity_core.clients.state_hub import ProgressEvent, StateHubClient, StateHubError
+from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_stores, require, run_command
+from activity_core.definitions import ActivityDefinition, DefinitionError, DefinitionNotFound, load_definition
+from activity_core.evidence import SOURCE
+from activity_core.run_report import clip
+from activity_core.settings import Settings
+from activity_core.store import RunStore
+from activity_core.store.feedback import Feedback, FeedbackStore, Verdict
+from activity_core.worker import connect_temporal
+
+CALIBRATION_EVENT_TYPE = "daily_triage_calibration"
+_TEMPORAL_CONNECT_TIMEOUT = 15.0
+
+EPILOG = """\
+examples:
+  activity-core calibration status daily-statehub-wsjf-triage
+  activity-core calibration feedback 42 --verdict accept --reviewer alice --note "ranking matches"
+
+Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL (+ STATE_HUB_TOKEN); feedback needs no Temporal.
+Exit codes: status 0 only when the gate is met, 1 otherwise; feedback 0 once the verdict is in
+State Hub, 1 when it could not be posted (run it again); 2 configuration.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "calibration",
+        help="the scheduled-run calibration gate and reviewers' verdicts",
+        description="Is the daily triage trustworthy unattended? Three clean consecutive scheduled runs, "
+        "each with its Temporal history, activity_runs row, State Hub progress event and note.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="calibration_command", metavar="ACTION", required=True)
+
+    status = actions.add_parser(
+        "status",
+        help="walk the scheduled runs back and check the gate (exit 0 only when met)",
+        description="Walk the definition's schedule from the newest tick back; for each tick check that a "
+        "scheduled run exists and that Temporal, the activity_runs row, the State Hub progress event and "
+        "the working-memory note all show it clean. Prints the streak, each run's checklist "
+        "(✓ passed, ✗ failed, ? could not be checked) and what broke the streak.",
+    )
+    status.add_argument("definition", metavar="DEFINITION", help="definition id, e.g. daily-statehub-wsjf-triage")
+    status.add_argument("--required", type=bounded_int(1, 365), default=DEFAULT_REQUIRED, metavar="N",
+                        help=f"clean consecutive scheduled runs the gate needs (default {DEFAULT_REQUIRED})")
+    status.add_argument("--json", action="store_true", help="the gate report as JSON")
+    status.set_defaults(handler=handle_status)
+
+    feedback = actions.add_parser(
+        "feedback",
+        help="record a reviewer's verdict on a run and post it to State Hub (once)",
+        description="Store the verdict in calibration_feedback and post it to State Hub as a "
+        f"{CALIBRATION_EVENT_TYPE} progress event, exactly once per run and verdict: repeating the command "
+        "posts nothing new, and repeating it after a failed post posts the stored verdict.",
+    )
+    feedback.add_argument("run", metavar="RUN", help="a run's row id or its workflow id")
+    feedback.add_argument("--verdict", required=True, choices=["accept", "reject"])
+    feedback.add_argument("--note", help="what the reviewer saw")
+    feedback.add_argument("--reviewer", help="who reviewed")
+    feedback.set_defaults(handler=handle_feedback)
+
+
+@asynccontextmanager
+async def open_state_hub(settings: Settings) -> AsyncIterator[StateHubClient]:
+    async with StateHubClient(
+        settings.state_hub_url or "", token=settings.state_hub_bearer(), timeout_seconds=settings.state_hub_timeout_seconds
+    ) as client:
+        yield client
+
+
+async def connect_temporal_or_unreachable(settings: Settings) -> Client | Unreachable:
+    """A client, or why there is none: an unreachable Temporal makes its evidence unknown, not fatal."""
+    address = settings.temporal_address or ""
+    try:
+        return await asyncio.wait_for(connect_temporal(address, settings.temporal_namespace), _TEMPORAL_CONNECT_TIMEOUT)
+    except (RuntimeError, OSError, TimeoutError) as exc:
+        return Unreachable(f"Temporal at {address} is unreachable: {exc or type(exc).__name__}")
+
+
+def load_for_command(name: str, settings: Settings, definition_id: str) -> ActivityDefinition | None:
+    try:
+        return load_definition(definition_id, settings.definitions_dir).definition
+    except (DefinitionError, DefinitionNotFound) as exc:
+        fail(name, str(exc))
+        return None
+
+
+# --- status ----------------------------------------------------------------------------
+
+
+def handle_status(args: argparse.Namespace) -> int:
+    name = "calibration status"
+    settings = Settings()
+    try:
+        require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
+    except ConfigMissing as exc:
+        fail(name, str(exc))
+        return 2
+    definition = load_for_command(name, settings, args.definition)
+    if definition is None:
+        return 2
+
+    async def work() -> int:
+        async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
+            temporal = await connect_temporal_or_unreachable(settings)
+            try:
+                report = await calibration_status(
+                    stores.history, stores.feedback, temporal, state_hub, definition,
+                    required=args.required, now=datetime.now(timezone.utc),
+                )
+            except NoScheduledRuns as exc:
+                fail(name, str(exc))
+                return 1
+        print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
+        return 0 if report.met else 1
+
+    return run_command(name, settings, work)
+
+
+def render_gate(report: GateReport, definition: ActivityDefinition) -> str:
+    spec = definition.schedule
+    verdict = "MET" if report.met else "NOT MET"
+    lines = [
+        f"calibration gate for {report.definition_id}: {verdict} (streak {report.streak}, {report.required} required)",
+        f"walked {len(report.ticks)} tick(s) of {spec.hour:02d}:{spec.minute:02d} {spec.time_zone} back from "
+        f"{report.ticks[0].local_date if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})",
+        "",
+    ]
+    for index, tick in enumerate(report.ticks):
+        if report.broken_at is not None and index > report.broken_at:
+            lines.append(f"{tick.local_date}  {_run_label(tick)}  (before the break)")
+            continue
+        marker = "  <- breaks the streak" if index == report.broken_at else ""
+        state = "pending" if tick.pending else "counts" if tick.counted else ""
+        lines.append(f"{tick.local_date}  {_run_label(tick)}  {state}{marker}".rstrip())
+        if tick.run is None or tick.pending:
+            lines.append(f"  {tick.problem()}")
+        for piece in Piece:
+            if piece in tick.evidence:
+                evidence = tick.evidence[piece]
+                lines.append(f"  {evidence.check.mark} {piece.value:<9} {clip(evidence.detail, 160)}")
+        lines += [f"  feedback    {describe_feedback(f)}" for f in tick.feedback]
+    lines.append("")
+    if report.broken_by:
+        lines.append(f"streak broken by: {clip(report.broken_by, 400)}")
+    elif report.reached_history_start:
+        lines.append("streak unbroken back to the first scheduled run")
+    else:
+        lines.append(f"streak unbroken over all {len(report.ticks)} tick(s) walked")
+    unknown = sorted({e.detail for t in report.ticks for e in t.evidence.values() if e.check is Check.UNKNOWN})
+    lines += [f"could not check: {clip(detail, 300)}" for detail in unknown]
+    lines.append("legend: ✓ passed  ✗ failed  ? unknown (could not be checked; never counted as passed)")
+    return "\n".join(lines)
+
+
+def _run_label(tick: TickEvidence) -> str:
+    if tick.run is None:
+        return "no run" if tick.pending else "MISSED"
+    return f"run {tick.run.row_id} {tick.run.status}"
+
+
+def describe_feedback(feedback: Feedback) -> str:
+    by = f" by {clip(feedback.reviewer, 60)}" if feedback.reviewer else ""
+    note = f": {clip(feedback.note, 200)}" if feedback.note else ""
+    posted = f"State Hub event {feedback.progress_event_id}" if feedback.progress_event_id else "not yet in State Hub"
+    return f"{feedback.verdict}{by} on {feedback.recorded_at.date()}{note} ({posted})"
+
+
+# --- feedback --------------------------------------------------------------------------
+
+
+class RunNotFound(LookupError):
+    pass
+
+
+def handle_feedback(args: argparse.Namespace) -> int:
+    name = "calibration feedback"
+    settings = Settings()
+    try:
+        require(settings, "DATABASE_URL", "STATE_HUB_URL")
+    except ConfigMissing as exc:
+        fail(name, str(exc))
+        return 2
+
+    async def work() -> int:
+        async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
+            try:
+                feedback, message = await record_feedback(
+                    stores.runs, stores.feedback, state_hub, args.run,
+                    verdict=args.verdict, note=args.note, reviewer=args.reviewer,
+                )
+            except RunNotFound as exc:
+                fail(name, str(exc))
+                return 1
+            except StateHubError as exc:
+                fail(name, f"the verdict is stored, but State Hub did not take it ({exc}); run the same command again to post it")
+                return 1
+        print(message)
+        return 0
+
+    return run_command(name, settings, work)
+
+
+async def record_feedback(
+    runs: RunStore,
+    feedback: FeedbackStore,
+    state_hub: StateHubClient,
+    ref: str,
+    *,
+    verdict: Verdict,
+    note: str | None,
+    reviewer: str | None,
+) -> tuple[Feedback, str]:
+    """Store the verdict, post it unless it was posted before; returns the row and what happened.
+
+    Raises ``RunNotFound``, or the ``StateHubError`` of a failed post (the row is kept, unposted).
+    """
+    run = await runs.get_run(ref)
+    if run is None:
+        raise RunNotFound(f"no run with row id or workflow id {ref!r} in activity_runs (see `activity-core runs list`)")
+    stored, created = await feedback.record(
+        run.id, verdict, note=note, reviewer=reviewer,
+        idempotency_key=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}",
+    )
+    subject = f"{verdict} for run {run.id} ({run.definition_id} {run.local_date}, {run.trigger}, {run.status})"
+    kept = "" if created or (stored.note, stored.reviewer) == (note, reviewer) else "; the note and reviewer recorded first are kept"
+    if stored.progress_event_id is not None:
+        return stored, f"{subject} was recorded on {stored.recorded_at.date()} and is State Hub event {stored.progress_event_id}; nothing posted again{kept}"
+    event_id = await state_hub.post_progress(
+        ProgressEvent(
+            event_type=CALIBRATION_EVENT_TYPE,
+            source=SOURCE,
+            summary=f"Calibration {verdict} of daily triage {run.local_date} ({run.trigger} run, {run.status})"
+            + (f" by {stored.reviewer}" if stored.reviewer else ""),
+            idempotency_key=stored.idempotency_key,
+            payload={
+                "verdict": verdict,
+                "note": stored.note,
+                "reviewer": stored.reviewer,
+                "recorded_at": stored.recorded_at.isoformat(),
+                "definition_id": run.definition_id,
+                "workflow_id": run.workflow_id,
+                "run_id": run.run_id,
+                "local_date": run.local_date.isoformat(),
+                "trigger": run.trigger,
+                "scheduled_at": run.scheduled_at.isoformat() if run.scheduled_at else None,
+                "run_status": run.status,
+                "daily_triage_event_id": run.progress_event_id,
+            },
+        )
+    )
+    posted = await feedback.set_posted(stored.id, event_id)
+    counts = "" if run.trigger == "schedule" else " (a manual run: it does not count toward the gate)"
+    return posted, f"recorded {subject}; posted to State Hub as {CALIBRATION_EVENT_TYPE} event {posted.progress_event_id}{kept}{counts}"

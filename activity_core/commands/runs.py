@@ -1,0 +1,266 @@
+"""``activity-core runs list|show|prune``: run history as operators read and trim it.
+
+Reads need only DATABASE_URL. The stores are opened here for the ``calibration`` and
+``report`` commands too, so every history command reports a missing variable, an
+unreachable database or an unmigrated schema in the same words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import get_args
+
+import asyncpg
+
+from activity_core.observability.logging import redact, register_settings_secrets
+from activity_core.run_report import render_run, temporal_show_command
+from activity_core.settings import Settings
+from activity_core.store import RunQuery, RunRecord, RunStore, StoreError, create_pool
+from activity_core.store.feedback import FeedbackStore
+from activity_core.store.history import HistoryStore, PruneResult
+from activity_core.store.models import RunStatus, Trigger
+
+LIST_FIELDS = (
+    "id", "definition_id", "local_date", "trigger", "status", "items_kept", "items_quarantined",
+    "truncated", "llm_latency_ms", "llm_attempts", "workflow_id", "run_id", "scheduled_at",
+    "started_at", "finished_at",
+)
+
+EPILOG = """\
+examples:
+  activity-core runs list --trigger schedule --since 2026-11-01
+  activity-core runs show 42                    a row id, or a workflow id
+  activity-core runs prune --older-than 180 --raw-only
+
+Exit codes: 0 done, 1 not found or a service failed, 2 configuration (a variable to set).
+"""
+
+
+class ConfigMissing(Exception):
+    """A variable the command needs is unset; the message names it."""
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Raise ``ConfigMissing`` naming every variable of ``names`` that is unset."""
+    values = {
+        "DATABASE_URL": settings.database_dsn(),
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "STATE_HUB_URL": settings.state_hub_url,
+    }
+    missing = [name for name in names if not values[name]]
+    if missing:
+        raise ConfigMissing(f"set {' and '.join(missing)} (see the README for each variable)")
+
+
+@dataclass(frozen=True)
+class Stores:
+    runs: RunStore
+    history: HistoryStore
+    feedback: FeedbackStore
+
+
+@asynccontextmanager
+async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
+    timeout = settings.db_command_timeout_seconds
+    pool = await create_pool(settings.database_dsn() or "", min_size=1, max_size=4, command_timeout=timeout)
+    try:
+        yield Stores(
+            runs=RunStore(pool, timeout=timeout),
+            history=HistoryStore(pool, timeout=timeout),
+            feedback=FeedbackStore(pool, timeout=timeout),
+        )
+    finally:
+        await pool.close()
+
+
+def run_command(name: str, settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    """Run ``work`` and turn the failures every history command shares into one clear line.
+
+    Messages pass through ``redact`` after the settings' secrets are registered: a driver or
+    service that echoes a DSN or token must not get it printed.
+    """
+    register_settings_secrets(settings)
+    try:
+        return asyncio.run(work())
+    except asyncpg.UndefinedTableError as exc:
+        fail(name, f"the run-history schema is not up to date ({exc}); run `activity-core migrate`")
+    except StoreError as exc:
+        fail(name, str(exc))
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        fail(name, f"PostgreSQL failed: {type(exc).__name__}: {exc}")
+    return 1
+
+
+def fail(name: str, message: str) -> None:
+    print(f"activity-core {name}: {redact(message)}", file=sys.stderr)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "runs",
+        help="list, show and prune recorded runs (activity_runs)",
+        description="Read and trim the run history in PostgreSQL (DATABASE_URL).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+
+    listing = actions.add_parser(
+        "list",
+        help="recorded runs, newest first",
+        description="One line per run, newest first: local date (Europe/Berlin), trigger, status, items "
+        "kept and quarantined, truncation, LLM latency and attempts.",
+    )
+    listing.add_argument("--definition", help="only this definition id")
+    listing.add_argument("--status", choices=_choices(RunStatus), help="only runs with this status")
+    listing.add_argument("--trigger", choices=_choices(Trigger), help="only scheduled or manual runs")
+    listing.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="only runs started on or after this Europe/Berlin date (YYYY-MM-DD)")
+    listing.add_argument("--limit", type=bounded_int(1, 1000), default=50, metavar="N", help="at most N runs (1-1000, default 50)")
+    listing.add_argument("--json", action="store_true", help="a JSON array instead of the table")
+    listing.set_defaults(handler=handle_list)
+
+    show = actions.add_parser(
+        "show",
+        help="one run in full: report, quarantine, failure, LLM call, evidence",
+        description="The ranked report as kept, every quarantined item with reason, detail and snippet, the "
+        "failure class and its sanitized message, the LLM call, timings, evidence ids and the "
+        "command that opens the run's Temporal history.",
+    )
+    show.add_argument("run", metavar="RUN", help="a run's row id (as in `runs list`) or its workflow id")
+    show.add_argument("--json", action="store_true", help="the whole row as JSON")
+    show.set_defaults(handler=handle_show)
+
+    prune = actions.add_parser(
+        "prune",
+        help="drop raw model output (or whole runs) older than a window",
+        description="Drop the stored raw model output (--raw-only) or whole runs started more than DAYS days "
+        "ago, in batches of 1000 rows. Never touches runs inside the window, nor the scheduled runs of "
+        "a calibration streak in progress. Nothing is pruned unless you run this command.",
+    )
+    prune.add_argument("--older-than", type=bounded_int(1, 100_000), metavar="DAYS",
+                       help="the window in days (default: ACTIVITY_CORE_RAW_RETENTION_DAYS; required when that is unset)")
+    prune.add_argument("--raw-only", action="store_true", help="keep the rows, drop only their raw model output")
+    prune.set_defaults(handler=handle_prune)
+
+
+def _choices(literal: object) -> list[str]:
+    return [value for arg in get_args(literal) for value in (get_args(arg) or (arg,))]
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+# --- list ------------------------------------------------------------------------------
+
+
+def handle_list(args: argparse.Namespace) -> int:
+    query = RunQuery(definition_id=args.definition, status=args.status, trigger=args.trigger, since=args.since, limit=args.limit)
+    return _with_stores("runs list", lambda stores: list_runs(stores.runs, query, as_json=args.json))
+
+
+async def list_runs(runs: RunStore, query: RunQuery, *, as_json: bool) -> int:
+    records = await runs.list_runs(query)
+    if as_json:
+        print(json.dumps([_listed(r) for r in records], indent=2))
+    elif not records:
+        print("no runs match", file=sys.stderr)
+    else:
+        print(render_run_list(records))
+    return 0
+
+
+def _listed(record: RunRecord) -> dict[str, object]:
+    return record.model_dump(mode="json", include=set(LIST_FIELDS))
+
+
+def render_run_list(records: list[RunRecord]) -> str:
+    header = f"{'ID':>8}  {'DATE':<10}  {'DEFINITION':<28}  {'TRIGGER':<8}  {'STATUS':<20}  {'KEPT':>4}  {'QUAR':>4}  {'TRUNC':<5}  {'LATENCY':>8}  {'ATT':>3}"
+    lines = [header]
+    for r in records:
+        latency = f"{r.llm_latency_ms / 1000:.1f} s" if r.llm_latency_ms is not None else "-"
+        truncated = "-" if r.truncated is None else ("yes" if r.truncated else "no")
+        lines.append(
+            f"{r.id:>8}  {r.local_date.isoformat():<10}  {r.definition_id[:28]:<28}  {r.trigger:<8}  {r.status:<20}  "
+            f"{_dash(r.items_kept):>4}  {_dash(r.items_quarantined):>4}  {truncated:<5}  {latency:>8}  {_dash(r.llm_attempts):>3}"
+        )
+    return "\n".join(lines)
+
+
+def _dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+# --- show ------------------------------------------------------------------------------
+
+
+def handle_show(args: argparse.Namespace) -> int:
+    return _with_stores("runs show", lambda stores: show_run(stores.runs, args.run, as_json=args.json))
+
+
+async def show_run(runs: RunStore, ref: str, *, as_json: bool) -> int:
+    record = await runs.get_run(ref)
+    if record is None:
+        fail("runs show", f"no run with row id or workflow id {ref!r} in activity_runs (see `activity-core runs list`)")
+        return 1
+    if as_json:
+        print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": temporal_show_command(record)}, indent=2))
+    else:
+        print(render_run(record))
+    return 0
+
+
+# --- prune -----------------------------------------------------------------------------
+
+
+def handle_prune(args: argparse.Namespace) -> int:
+    days = args.older_than or Settings().raw_output_retention_days
+    if days is None:
+        fail("runs prune", "say how old: --older-than DAYS (or set ACTIVITY_CORE_RAW_RETENTION_DAYS); nothing is pruned by default")
+        return 2
+    return _with_stores(
+        "runs prune",
+        lambda stores: prune_runs(stores.history, older_than_days=days, raw_only=args.raw_only, now=datetime.now(timezone.utc)),
+    )
+
+
+async def prune_runs(history: HistoryStore, *, older_than_days: int, raw_only: bool, now: datetime) -> int:
+    result = await history.prune(now - timedelta(days=older_than_days), raw_only=raw_only)
+    print(describe_prune(result))
+    return 0
+
+
+def describe_prune(result: PruneResult) -> str:
+    what = "dropped the raw model output of" if result.raw_only else "deleted"
+    return (
+        f"{what} {result.changed} run(s) started before {result.cutoff.isoformat(timespec='seconds')} "
+        f"({result.batches} batch(es)); kept {result.protected} scheduled run(s) of a streak in progress"
+    )
+
+
+def _with_stores(name: str, work: Callable[[Stores], Awaitable[int]]) -> int:
+    settings = Settings()
+    try:
+        require(settings, "DATABASE_URL")
+    except ConfigMissing as exc:
+        fail(name, str(exc))
+        return 2
+
+    async def opened() -> int:
+        async with open_stores(settings) as stores:
+            return await work(stores)
+
+    return run_command(name, settings, opened)

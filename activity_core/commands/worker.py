@@ -1,0 +1,38 @@
+"""``activity-core worker``: the long-running Temporal worker (what the cluster Deployment runs)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from activity_core.definitions import DefinitionError
+from activity_core.observability.logging import configure_logging
+from activity_core.settings import Settings
+from activity_core.store.pool import StoreError
+from activity_core.worker import WorkerConfigError, serve
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="run the Temporal worker (health and metrics on ACTIVITY_CORE_HEALTH_PORT)",
+        description=(
+            "Poll the task queue and run InstructionWorkflow and its activities. Needs TEMPORAL_ADDRESS, "
+            "DATABASE_URL, LLM_CONNECT_URL and STATE_HUB_URL. Serves /healthz, /readyz and /metrics on "
+            "ACTIVITY_CORE_HEALTH_PORT. SIGTERM drains in-flight activities for "
+            "ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS before exiting."
+        ),
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        asyncio.run(serve(settings))
+    except (WorkerConfigError, DefinitionError, StoreError) as exc:
+        print(f"activity-core worker: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,165 @@
+"""Wiring only: Temporal client, the clients and store the activities use, the worker.
+
+``open_triage_dependencies`` and ``create_worker`` are what the ``worker`` command, the local
+stack and the tests share, so all three run the same worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.runtime import Runtime
+from temporalio.worker import Worker
+
+from activity_core.activities import TriageActivities, TriageDependencies
+from activity_core.clients.llm_connect import LlmConnectClient
+from activity_core.clients.state_hub import StateHubClient
+from activity_core.definitions import load_all
+from activity_core.observability.health import HealthServer, run_checks
+from activity_core.observability.logging import redact, register_secret, register_settings_secrets
+from activity_core.observability.metrics import Metrics, MetricsExposition, temporal_prometheus_runtime
+from activity_core.settings import Settings
+from activity_core.store.pool import create_pool
+from activity_core.store.runs import RunStore
+from activity_core.workflows import InstructionWorkflow
+
+log = logging.getLogger("activity_core.worker")
+
+
+class WorkerConfigError(RuntimeError):
+    """The worker cannot start with this configuration; the message names the variable to set."""
+
+
+@dataclass(frozen=True)
+class ServiceEndpoints:
+    """Every address a worker needs, resolved (the local stack fills in embedded ones)."""
+
+    temporal_address: str
+    database_dsn: str
+    llm_connect_url: str
+    state_hub_url: str
+    state_hub_token: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServiceEndpoints:
+        missing = [
+            name
+            for name, value in (
+                ("TEMPORAL_ADDRESS", settings.temporal_address),
+                ("DATABASE_URL", settings.database_dsn()),
+                ("LLM_CONNECT_URL", settings.llm_connect_url),
+                ("STATE_HUB_URL", settings.state_hub_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise WorkerConfigError(
+                f"the worker needs {', '.join(missing)} set; for a local stack with embedded "
+                "services use `activity-core run --stay-up` instead"
+            )
+        return cls(
+            temporal_address=settings.temporal_address or "",
+            database_dsn=settings.database_dsn() or "",
+            llm_connect_url=settings.llm_connect_url or "",
+            state_hub_url=settings.state_hub_url or "",
+            state_hub_token=settings.state_hub_bearer(),
+        )
+
+
+async def connect_temporal(address: str, namespace: str, runtime: Runtime | None = None) -> Client:
+    return await Client.connect(address, namespace=namespace, runtime=runtime)
+
+
+@asynccontextmanager
+async def open_triage_dependencies(
+    settings: Settings, endpoints: ServiceEndpoints, metrics: Metrics
+) -> AsyncIterator[TriageDependencies]:
+    for secret in (endpoints.state_hub_token, endpoints.database_dsn):
+        if secret:
+            register_secret(secret)
+    pool = await create_pool(
+        endpoints.database_dsn,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        command_timeout=settings.db_command_timeout_seconds,
+    )
+    try:
+        async with (
+            StateHubClient(
+                endpoints.state_hub_url,
+                token=endpoints.state_hub_token,
+                timeout_seconds=settings.state_hub_timeout_seconds,
+            ) as state_hub,
+            LlmConnectClient(
+                endpoints.llm_connect_url, timeout_seconds=settings.llm_connect_timeout_seconds
+            ) as llm_connect,
+        ):
+            yield TriageDependencies(
+                definitions_dir=settings.definitions_dir,
+                state_hub=state_hub,
+                llm_connect=llm_connect,
+                runs=RunStore(pool, timeout=settings.db_command_timeout_seconds),
+                metrics=metrics,
+                scrub=redact,
+            )
+    finally:
+        await pool.close()
+
+
+def create_worker(client: Client, *, task_queue: str, deps: TriageDependencies, graceful_shutdown: timedelta) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[InstructionWorkflow],
+        activities=TriageActivities(deps).all(),
+        graceful_shutdown_timeout=graceful_shutdown,
+    )
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run the worker until SIGTERM/SIGINT (or ``stop``), draining in-flight activities.
+
+    Refuses to start on an invalid definition: a schedule must never fire into a definition
+    the worker cannot run.
+    """
+    load_all(settings.definitions_dir)
+    endpoints = ServiceEndpoints.from_settings(settings)
+    register_settings_secrets(settings)
+    metrics = Metrics()
+    temporal_metrics = temporal_prometheus_runtime()
+    client = await connect_temporal(endpoints.temporal_address, settings.temporal_namespace, temporal_metrics.runtime)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_triage_dependencies(settings, endpoints, metrics) as deps:
+        worker = create_worker(
+            client,
+            task_queue=settings.task_queue,
+            deps=deps,
+            graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
+        )
+        checks = {"temporal_worker": lambda: worker.is_running, "postgres": deps.runs.ping}
+        health = HealthServer(
+            "0.0.0.0",
+            settings.health_port,
+            liveness=lambda: run_checks(checks),
+            readiness=lambda: run_checks(checks),
+            metrics_text=MetricsExposition(metrics, temporal_metrics_url=temporal_metrics.metrics_url),
+        )
+        async with health, worker:
+            log.info(
+                "worker polling task queue %s; health on %s",
+                settings.task_queue,
+                health.url,
+                extra={"task_queue": settings.task_queue, "health_port": health.port},
+            )
+            await stop.wait()
+            log.info("shutting down: draining in-flight activities for up to %ss", settings.graceful_shutdown_seconds)

@@ -1,0 +1,158 @@
+"""The daily triage end to end on real Temporal, real PostgreSQL and the emulators over HTTP."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+
+from activity_core.devstack.embedded import free_port
+from activity_core.observability.metrics import Metrics
+from activity_core.run_models import InstructionInput
+from activity_core.store.migrations import apply_migrations
+from activity_core.worker import ServiceEndpoints, create_worker, open_triage_dependencies
+from activity_core.workflows import InstructionWorkflow
+from tests.fixtures.runtime import TriageHarness
+
+pytestmark = pytest.mark.integration
+
+
+def _events_for(harness: TriageHarness, workflow_id: str) -> list[dict]:
+    return [e for e in harness.state_hub.progress_events() if e["idempotency_key"] == workflow_id]
+
+
+async def test_clean_run_writes_row_event_and_note(triage: TriageHarness) -> None:
+    summary, handle = await triage.run_manual()
+
+    assert summary.status == "clean", summary
+    assert summary.trigger == "manual"
+    row = await triage.runs.get_run(handle.id)
+    assert row is not None and row.status == "clean"
+    assert row.items_kept == len(row.items or []) >= 1 and row.items_quarantined == 0
+    assert row.llm_attempts == 1 and row.llm_finish_reason == "stop" and row.llm_latency_ms is not None
+    assert row.raw_content and row.raw_content.startswith('{"type"')
+    events = _events_for(triage, handle.id)
+    assert len(events) == 1 and events[0]["event_type"] == "daily_triage"
+    assert row.progress_event_id == events[0]["id"]
+    assert events[0]["payload"]["status"] == "clean"
+    notes = [n for n in triage.state_hub.notes() if n["key"] == f"daily-triage-{row.local_date}"]
+    assert len(notes) == 1 and row.note_id == notes[0]["id"]
+    assert "## Ranked recommendations" in notes[0]["body_markdown"]
+    known = {r["candidate"] for r in row.items or []}
+    assert known <= {ws["id"] for ws in triage.state_hub.workstreams()} | {t["id"] for t in triage.state_hub.tasks()}
+
+
+async def test_one_bad_item_costs_one_item(triage: TriageHarness) -> None:
+    triage.llm_connect.queue_faults("execute", "malformed_item")
+    summary, handle = await triage.run_manual()
+
+    assert summary.status == "partial"
+    row = await triage.runs.get_run(handle.id)
+    assert row.items_quarantined == 1 and row.items_kept >= 1
+    assert row.quarantined[0]["reason"] in {"invalid_json", "repair_failed"}
+    assert _events_for(triage, handle.id)[0]["payload"]["quarantined"][0]["reason"] == row.quarantined[0]["reason"]
+
+
+async def test_transient_5xx_are_retried_and_counted(triage: TriageHarness) -> None:
+    triage.llm_connect.queue_faults("execute", "http_503", "http_502")
+    summary, handle = await triage.run_manual()
+
+    assert summary.status == "clean"
+    row = await triage.runs.get_run(handle.id)
+    assert row.llm_attempts == 3
+
+
+async def test_configuration_error_fails_at_once_without_retry(triage: TriageHarness) -> None:
+    triage.llm_connect.queue_faults("execute", "configuration_error", "configuration_error")
+    summary, handle = await triage.run_manual()
+
+    assert summary.status == "failed_config"
+    assert "configuration_error" in (summary.error_message or "") or "not configured" in (summary.error_message or "")
+    assert len(triage.llm_connect.requests("execute")) == 1
+    row = await triage.runs.get_run(handle.id)
+    assert row.status == "failed_config" and row.llm_attempts == 1
+    events = _events_for(triage, handle.id)
+    assert len(events) == 1 and events[0]["payload"]["failure_class"] == "failed_config"
+
+
+async def test_output_with_nothing_valid_is_asked_once_more(triage: TriageHarness) -> None:
+    triage.llm_connect.queue_faults("execute", "garbage")
+    summary, handle = await triage.run_manual()
+
+    assert summary.status == "clean"
+    row = await triage.runs.get_run(handle.id)
+    assert row.reasks == 1
+    prompts = [r.json()["prompt"] for r in triage.llm_connect.requests("execute")]
+    assert len(prompts) == 2 and "no item survived validation" in prompts[1]
+
+
+async def test_output_failing_twice_is_failed_output(triage: TriageHarness) -> None:
+    triage.llm_connect.queue_faults("execute", "garbage", "garbage")
+    summary, handle = await triage.run_manual()
+
+    assert summary.status == "failed_output"
+    row = await triage.runs.get_run(handle.id)
+    assert row.reasks == 1 and row.items_kept == 0 and row.quarantined
+    assert row.raw_content  # kept for replay-output
+
+
+async def test_state_hub_refusing_progress_for_a_while_still_gives_one_event(triage: TriageHarness) -> None:
+    triage.state_hub.queue_faults("progress", "http_503", "apply_then_500", "http_503")
+    summary, handle = await triage.run_manual()
+
+    assert summary.status == "clean"
+    events = _events_for(triage, handle.id)
+    assert len(events) == 1
+    row = await triage.runs.get_run(handle.id)
+    assert row.progress_event_id == events[0]["id"]
+
+
+async def test_state_hub_unreachable_is_failed_state_hub_with_a_row(
+    make_settings, temporal_client, definition_id: str
+) -> None:
+    """With State Hub unreachable the run still ends with a row that names the failure."""
+    settings = make_settings({"evidence": {"post_retry_total_seconds": 2}})
+    settings = settings.model_copy(update={"state_hub_url": f"http://127.0.0.1:{free_port()}"})
+    endpoints = ServiceEndpoints.from_settings(settings)
+    async with open_triage_dependencies(settings, endpoints, Metrics()) as deps:
+        await apply_migrations(deps.runs.pool, settings.migrations_dir)
+        worker = create_worker(temporal_client, task_queue=settings.task_queue, deps=deps, graceful_shutdown=timedelta(seconds=1))
+        async with worker:
+            handle = await temporal_client.start_workflow(
+                InstructionWorkflow.run,
+                InstructionInput(definition_id=definition_id),
+                id=f"manual-{definition_id}",
+                task_queue=settings.task_queue,
+            )
+            summary = await handle.result()
+        row = await deps.runs.get_run(handle.id)
+
+    assert summary.status == "failed_state_hub"
+    assert row is not None and row.status == "failed_state_hub" and row.progress_event_id is None
+    assert "State Hub" in (row.error_message or "")
+
+
+async def test_secrets_and_prompt_bodies_stay_out_of_rows_events_notes_and_logs(
+    triage: TriageHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    triage.llm_connect.queue_faults("execute", "http_500", "malformed_item")
+    summary, handle = await triage.run_manual()
+    assert summary.status == "partial"
+
+    token = triage.endpoints.state_hub_token
+    prompt_marker = "You are the daily WSJF triage"  # the first sentence of every prompt body
+    row = await triage.runs.get_run(handle.id)
+    surfaces = {
+        "row": row.model_dump_json(),
+        "events": json.dumps(_events_for(triage, handle.id)),
+        "notes": json.dumps(triage.state_hub.notes()),
+        "logs": caplog.text,
+        "history": json.dumps([str(e) for e in (await handle.fetch_history()).events]),
+    }
+    for name, text in surfaces.items():
+        assert token and token not in text, f"State Hub token leaked into {name}"
+    for name in ("row", "events", "notes", "logs"):
+        assert prompt_marker not in surfaces[name], f"prompt body leaked into {name}"
