@@ -65,6 +65,11 @@ class TriageDependencies:
     scrub: Callable[[str], str]
 
 
+def _log(definition_id: str, message: str, *args: object) -> None:
+    """One line per step; Temporal's activity logger adds the workflow and run ids."""
+    activity.logger.info(message, *args, extra={"definition_id": definition_id})
+
+
 def _failure(status: RunStatus, message: str, *, retryable: bool) -> ApplicationError:
     return ApplicationError(
         message,
@@ -137,6 +142,11 @@ class TriageActivities:
         bounded = bound_context(
             workstreams, tasks, max_workstreams=limits.max_workstreams, max_tasks=limits.max_tasks
         )
+        _log(
+            definition.id,
+            "read %d workstreams and %d tasks from State Hub; %d and %d go into the prompt",
+            len(workstreams), len(tasks), bounded.workstreams_in_prompt, bounded.tasks_in_prompt,
+        )
         return PlanningContext(
             prompt_context=bounded.text,
             known_refs=bounded.known_refs,
@@ -178,9 +188,18 @@ class TriageActivities:
                 )
         except LlmConnectError as exc:
             self._deps.metrics.observe_llm_call(request.definition_id, time.monotonic() - started, exc.failure_class)
+            activity.logger.warning(
+                "llm-connect call failed (%s, attempt %d)", exc.failure_class, attempt,
+                extra={"definition_id": request.definition_id},
+            )
             raise _failure(RunStatus(exc.failure_class), self._deps.scrub(str(exc)), retryable=exc.retryable) from None
         latency = time.monotonic() - started
         self._deps.metrics.observe_llm_call(request.definition_id, latency, None)
+        _log(
+            request.definition_id,
+            "llm-connect answered in %d ms: %d chars, finish_reason=%s, attempt %d",
+            int(latency * 1000), len(response.content), response.finish_reason, attempt,
+        )
         keep = definition.output.limits.max_total_bytes * RAW_KEEP_FACTOR
         return LlmCall(
             content=response.content[:keep],
@@ -202,6 +221,11 @@ class TriageActivities:
             finish_reason=request.finish_reason,
         )
         report = result.to_dict()
+        _log(
+            request.definition_id,
+            "boundary: %s (%s framing), %d kept, %d quarantined, truncated=%s",
+            result.status, result.framing, result.counts.accepted, result.counts.quarantined, result.truncated,
+        )
         if result.status == "failed":
             report["reask_feedback"] = result.reask_feedback()
         return report
@@ -211,6 +235,7 @@ class TriageActivities:
         """Post the run's event once as State Hub sees it: stored id first, then an idempotency key."""
         stored = await self._deps.runs.progress_event_id(outcome.workflow_id)
         if stored is not None:
+            _log(outcome.definition_id, "progress event %s already posted; not posting again", stored)
             return stored
         definition = self._definition(outcome.definition_id).definition
         event = ProgressEvent(
@@ -226,6 +251,7 @@ class TriageActivities:
         except StateHubError as exc:
             raise self._state_hub_failure(exc, "post_progress") from None
         await self._deps.runs.set_progress_event_id(outcome.workflow_id, outcome.run_id, event_id)
+        _log(outcome.definition_id, "posted %s progress event %s", event.event_type, event_id)
         return event_id
 
     @activity.defn
@@ -243,6 +269,7 @@ class TriageActivities:
         except StateHubError as exc:
             raise self._state_hub_failure(exc, "write_note") from None
         await self._deps.runs.set_note_id(outcome.workflow_id, outcome.run_id, note_id, key)
+        _log(outcome.definition_id, "wrote working-memory note %s", key)
         return EvidenceIds(progress_event_id=None, note_id=note_id, note_key=key)
 
     @activity.defn
@@ -280,6 +307,7 @@ class TriageActivities:
         for entry in quarantined:
             reasons[str(entry.get("reason"))] = reasons.get(str(entry.get("reason")), 0) + 1
         self._deps.metrics.observe_run(outcome.definition_id, outcome.status, len(items), reasons)
+        _log(outcome.definition_id, "run finished: %s", outcome.status)
 
     def all(self) -> list[Callable[..., Any]]:
         return [

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -147,19 +147,23 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
         )
         checks = {"temporal_worker": lambda: worker.is_running, "postgres": deps.runs.ping}
-        health = HealthServer(
-            "0.0.0.0",
-            settings.health_port,
-            liveness=lambda: run_checks(checks),
-            readiness=lambda: run_checks(checks),
-            metrics_text=MetricsExposition(metrics, temporal_metrics_url=temporal_metrics.metrics_url),
-        )
-        async with health, worker:
+        async with AsyncExitStack() as running:
+            if settings.health_port:
+                health = HealthServer(
+                    "0.0.0.0",
+                    settings.health_port,
+                    liveness=lambda: run_checks(checks),
+                    readiness=lambda: run_checks(checks),
+                    metrics_text=MetricsExposition(metrics, temporal_metrics_url=temporal_metrics.metrics_url),
+                )
+                await running.enter_async_context(health)
+            await running.enter_async_context(worker)
             log.info(
-                "worker polling task queue %s; health on %s",
+                "worker polling task queue %s; health port %s",
                 settings.task_queue,
-                health.url,
-                extra={"task_queue": settings.task_queue, "health_port": health.port},
+                settings.health_port or "off",
+                extra={"task_queue": settings.task_queue},
             )
             await stop.wait()
             log.info("shutting down: draining in-flight activities for up to %ss", settings.graceful_shutdown_seconds)
+        log.info("worker stopped")

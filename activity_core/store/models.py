@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import field_validator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Trigger = Literal["schedule", "manual"]
 
@@ -72,6 +72,22 @@ class RunFinished(BaseModel):
     reasks: int = 0
     raw_content: str | None = Field(default=None, description="The full model output, for replay.")
     timings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("error_message", "summary", "items", "quarantined", "raw_content", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        """PostgreSQL text and jsonb cannot hold NUL; model output may. Keep the rest as is."""
+        return _without_nul(value)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    return value
 
 
 class RunRecord(BaseModel):

@@ -112,6 +112,10 @@ class RunStore:
         """Shared with ``apply_migrations`` so the local stack migrates over the same pool."""
         return self._pool
 
+    async def ping(self) -> bool:
+        """PostgreSQL answers a query: the worker's health check."""
+        return await self._fetchval("SELECT 1") == 1
+
     async def record_run_started(self, run: RunStarted) -> int:
         """The row id of the run, inserting it on the first call only."""
         async with self._pool.acquire(timeout=self._timeout) as conn:
