@@ -1,0 +1,90 @@
+"""What the triage costs beyond Temporal's own orchestration, measured side by side.
+
+50 triage runs on the local stack (embedded Temporal and PostgreSQL, the emulators answering
+instantly) against 50 runs of a bare workflow with the same number of no-op activities, in
+one process and one worker, interleaved so machine noise hits both alike. Goal: the triage
+within 1.5x of the bare workflow.
+
+    .venv/bin/python benchmarks/run_overhead.py [--runs 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.worker import Worker
+
+from activity_core.activities import TriageActivities
+from activity_core.devstack.stack import local_stack
+from activity_core.observability.metrics import Metrics
+from activity_core.run_models import InstructionInput
+from activity_core.settings import Settings
+from activity_core.store.migrations import apply_migrations
+from activity_core.worker import connect_temporal, open_triage_dependencies
+from activity_core.workflows import InstructionWorkflow
+from bare_workflow import STEPS, BareWorkflow, no_op  # a module of its own: the sandbox re-imports it
+
+async def _timed(coro) -> float:
+    started = time.perf_counter()
+    await coro
+    return time.perf_counter() - started
+
+
+async def main(runs: int) -> int:
+    data_dir = Path(tempfile.mkdtemp(prefix="ac-bench-"))
+    settings = Settings(data_dir=data_dir, task_queue=f"bench-{uuid.uuid4().hex[:6]}")
+    print(f"starting the local stack in {data_dir} ...", file=sys.stderr)
+    with local_stack(settings, lambda m: print(m, file=sys.stderr), persistent=False) as endpoints:
+        client = await connect_temporal(endpoints.temporal_address, settings.temporal_namespace)
+        async with open_triage_dependencies(settings, endpoints, Metrics()) as deps:
+            await apply_migrations(deps.runs.pool, settings.migrations_dir)
+            worker = Worker(
+                client,
+                task_queue=settings.task_queue,
+                workflows=[InstructionWorkflow, BareWorkflow],
+                activities=[*TriageActivities(deps).all(), no_op],
+            )
+            async with worker:
+                async def triage() -> None:
+                    summary = await client.execute_workflow(
+                        InstructionWorkflow.run,
+                        InstructionInput(definition_id="daily-statehub-wsjf-triage"),
+                        id=f"bench-triage-{uuid.uuid4().hex}",
+                        task_queue=settings.task_queue,
+                    )
+                    assert summary.status == "clean", summary
+
+                async def bare() -> None:
+                    await client.execute_workflow(
+                        BareWorkflow.run, STEPS, id=f"bench-bare-{uuid.uuid4().hex}", task_queue=settings.task_queue
+                    )
+
+                for warm in (triage, bare):  # first runs pay imports and connection set-up
+                    await warm()
+                triage_times, bare_times = [], []
+                for _ in range(runs):
+                    triage_times.append(await _timed(triage()))
+                    bare_times.append(await _timed(bare()))
+
+    t_med, b_med = statistics.median(triage_times), statistics.median(bare_times)
+    t_mean, b_mean = statistics.fmean(triage_times), statistics.fmean(bare_times)
+    print(f"runs each: {runs} (interleaved), activities per run: {STEPS}")
+    print(f"bare workflow   median {b_med * 1000:7.1f} ms   mean {b_mean * 1000:7.1f} ms")
+    print(f"triage workflow median {t_med * 1000:7.1f} ms   mean {t_mean * 1000:7.1f} ms")
+    ratio = t_med / b_med
+    print(f"ratio triage/bare: median {ratio:.2f}x, mean {t_mean / b_mean:.2f}x (goal <= 1.5x): {'met' if ratio <= 1.5 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=50)
+    raise SystemExit(asyncio.run(main(parser.parse_args().runs)))
