@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
         ) from exc
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")
+        with warnings.catch_warnings():  # platformdirs complains about XDG_RUNTIME_DIR in containers
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            server = pgserver.get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")
     except Exception as exc:  # pgserver raises bare exceptions with the initdb/pg_ctl output
         raise EmbeddedServerError(f"embedded PostgreSQL in {data_dir} did not start: {exc}") from exc
     return EmbeddedPostgres(dsn=server.get_uri(), server=server)
