@@ -19,7 +19,6 @@ from temporalio.client import Client
 
 from activity_core.calibration import (
     DEFAULT_REQUIRED,
-    Check,
     GateReport,
     NoScheduledRuns,
     Piece,
@@ -177,8 +176,7 @@ def render_gate(report: GateReport, definition: ActivityDefinition) -> str:
         lines.append("streak unbroken back to the first scheduled run")
     else:
         lines.append(f"streak unbroken over all {len(report.ticks)} tick(s) walked")
-    unknown = sorted({e.detail for t in report.ticks for e in t.evidence.values() if e.check is Check.UNKNOWN})
-    lines += [f"could not check: {clip(detail, 300)}" for detail in unknown]
+    lines += [f"could not check: {clip(detail, 300)}" for detail in report.unknown]
     lines.append("legend: ✓ passed  ✗ failed  ? unknown (could not be checked; never counted as passed)")
     return "\n".join(lines)
 

@@ -56,7 +56,11 @@ def require(settings: Settings, *names: str) -> None:
     }
     missing = [name for name in names if not values[name]]
     if missing:
-        raise ConfigMissing(f"set {' and '.join(missing)} (see the README for each variable)")
+        raise ConfigMissing(f"set {_joined(missing)} (see the README for each variable)")
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
         return value
 
+    parse.__name__ = "integer"  # what argparse names in "invalid integer value"
     return parse
 
 
@@ -191,13 +196,19 @@ def render_run_list(records: list[RunRecord]) -> str:
     header = f"{'ID':>8}  {'DATE':<10}  {'DEFINITION':<28}  {'TRIGGER':<8}  {'STATUS':<20}  {'KEPT':>4}  {'QUAR':>4}  {'TRUNC':<5}  {'LATENCY':>8}  {'ATT':>3}"
     lines = [header]
     for r in records:
-        latency = f"{r.llm_latency_ms / 1000:.1f} s" if r.llm_latency_ms is not None else "-"
+        latency = _latency(r.llm_latency_ms)
         truncated = "-" if r.truncated is None else ("yes" if r.truncated else "no")
         lines.append(
             f"{r.id:>8}  {r.local_date.isoformat():<10}  {r.definition_id[:28]:<28}  {r.trigger:<8}  {r.status:<20}  "
             f"{_dash(r.items_kept):>4}  {_dash(r.items_quarantined):>4}  {truncated:<5}  {latency:>8}  {_dash(r.llm_attempts):>3}"
         )
     return "\n".join(lines)
+
+
+def _latency(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
 def _dash(value: object) -> str:

@@ -1,0 +1,110 @@
+"""``activity-core report --html FILE``: the calibration report a reviewer opens in a browser."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timezone
+from pathlib import Path
+
+from temporalio.client import Client
+
+from activity_core.calibration import NoScheduledRuns, Unreachable, calibration_status, is_pending, schedule_window
+from activity_core.clients.state_hub import StateHubClient
+from activity_core.commands.calibration import connect_temporal_or_unreachable, load_for_command, open_state_hub
+from activity_core.commands.run import DEFAULT_DEFINITION
+from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_stores, require, run_command
+from activity_core.definitions import ActivityDefinition
+from activity_core.html_report import Day, ReportData, render_html
+from activity_core.settings import Settings
+from activity_core.store.feedback import FeedbackStore
+from activity_core.store.history import HistoryStore
+from activity_core.ticks import local_date_of
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="write the calibration report as one static HTML file",
+        description="Write a self-contained HTML page (no scripts, no network at view time): the\n"
+        "calibration gate and streak, a timeline of the last N scheduled days coloured by status\n"
+        "with missed ticks, the quarantine rate and reasons, LLM latency against its budget, and\n"
+        "the latest ranked report. Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL,\n"
+        "like `calibration status`.",
+        epilog="example: activity-core report --html triage.html --days 30\n"
+        "Exit codes: 0 written (whatever the gate says), 1 nothing to report or a service failed, 2 configuration.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--html", required=True, type=Path, metavar="FILE", help="where to write the page")
+    parser.add_argument("--definition", default=DEFAULT_DEFINITION, help=f"definition id (default: {DEFAULT_DEFINITION})")
+    parser.add_argument("--days", type=bounded_int(1, 366), default=30, metavar="N", help="scheduled days in the timeline (default 30)")
+    parser.set_defaults(handler=handle_report)
+
+
+def handle_report(args: argparse.Namespace) -> int:
+    name = "report"
+    settings = Settings()
+    try:
+        require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
+    except ConfigMissing as exc:
+        fail(name, str(exc))
+        return 2
+    definition = load_for_command(name, settings, args.definition)
+    if definition is None:
+        return 2
+
+    async def work() -> int:
+        async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
+            temporal = await connect_temporal_or_unreachable(settings)
+            try:
+                data = await build_report(
+                    stores.history, stores.feedback, temporal, state_hub, definition,
+                    days=args.days, now=datetime.now(timezone.utc),
+                )
+            except NoScheduledRuns as exc:
+                fail(name, str(exc))
+                return 1
+        try:
+            args.html.write_text(render_html(data), encoding="utf-8")
+        except OSError as exc:
+            fail(name, f"cannot write {args.html}: {exc.strerror or exc}")
+            return 1
+        gate = data.gate
+        print(f"wrote {args.html}: calibration gate {'MET' if gate.met else 'NOT MET'} (streak {gate.streak} of {gate.required})")
+        return 0
+
+    return run_command(name, settings, work)
+
+
+async def build_report(
+    history: HistoryStore,
+    feedback: FeedbackStore,
+    temporal: Client | Unreachable,
+    state_hub: StateHubClient,
+    definition: ActivityDefinition,
+    *,
+    days: int,
+    now: datetime,
+) -> ReportData:
+    """Everything the page shows; raises ``NoScheduledRuns`` like ``calibration_status``."""
+    gate = await calibration_status(history, feedback, temporal, state_hub, definition, now=now)
+    window = await schedule_window(history, definition, days=days, now=now)
+    spec = definition.schedule
+    timeline = []
+    for tick in reversed(window.ticks):
+        run, local_date = window.runs.get(tick), local_date_of(tick, spec.time_zone)
+        timeline.append(
+            Day(
+                tick=tick,
+                local_date=local_date,
+                run=run,
+                pending=is_pending(tick, run, spec, now),
+                before_history=window.first_day is None or local_date < window.first_day,
+            )
+        )
+    return ReportData(
+        definition=definition,
+        gate=gate,
+        days=timeline,
+        latest=await history.latest_report(definition.id),
+        generated_at=now,
+    )

@@ -1,0 +1,149 @@
+"""The history commands as an operator runs them, against the real scheduled history.
+
+The CLI builds its clients from the environment, so each test sets the variables the way a
+deployment would and runs ``activity-core`` in a thread (its handlers own their event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from activity_core.calibration import newest_tick_day
+from activity_core.cli import main
+from tests.fixtures.emulators import STATE_HUB_TOKEN
+from tests.history.chromium import render_dom
+from tests.fixtures.runtime import write_test_definition
+from tests.history.conftest import CLEAN, PARTIAL, ScheduledHistory
+
+pytestmark = pytest.mark.integration
+
+CALIBRATION = "daily_triage_calibration"
+
+
+@pytest.fixture
+def cli(scheduled_history: ScheduledHistory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    settings = scheduled_history.harness.settings
+    for name, value in {
+        "DATABASE_URL": settings.database_dsn(),
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "STATE_HUB_URL": settings.state_hub_url,
+        "STATE_HUB_TOKEN": settings.state_hub_bearer(),
+        "ACTIVITY_CORE_DEFINITIONS_DIR": str(settings.definitions_dir),
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    async def run(*argv: str) -> tuple[int, str, str]:
+        code = await asyncio.to_thread(main, list(argv))
+        out, err = capsys.readouterr()
+        assert STATE_HUB_TOKEN not in out + err
+        return code, out, err
+
+    return run
+
+
+async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_failures(scheduled_history: ScheduledHistory, cli) -> None:
+    h = scheduled_history
+    run = await h.run_on(CLEAN[0])
+    accept = ["calibration", "feedback", str(run.id), "--verdict", "accept", "--reviewer", "alice", "--note", "ranking matches"]
+
+    def events(verdict: str) -> list[dict]:
+        return [e for e in h.state_hub.progress_events() if e["event_type"] == CALIBRATION and e["payload"]["verdict"] == verdict]
+
+    h.state_hub.queue_faults("progress", "http_503")
+    code, _, err = await cli(*accept)
+    assert code == 1 and "the verdict is stored, but State Hub did not take it" in err and "503" in err
+    assert events("accept") == []
+
+    code, out, _ = await cli(*accept)
+    assert code == 0 and "posted to State Hub as daily_triage_calibration event" in out
+    code, out, _ = await cli(*accept)
+    assert code == 0 and "nothing posted again" in out
+    [event] = events("accept")
+    payload = {key: event["payload"][key] for key in ("verdict", "reviewer", "note", "workflow_id", "run_id")}
+    assert payload == {"verdict": "accept", "reviewer": "alice", "note": "ranking matches", "workflow_id": run.workflow_id, "run_id": run.run_id}
+    assert event["idempotency_key"] == f"calibration:{run.workflow_id}:{run.run_id}:accept"
+
+    # The hub stores the event, then the answer is lost: the retry must not create a second one.
+    h.state_hub.queue_faults("progress", "apply_then_500")
+    reject = ["calibration", "feedback", run.workflow_id, "--verdict", "reject"]
+    assert (await cli(*reject))[0] == 1
+    assert (await cli(*reject))[0] == 0
+    assert len(events("reject")) == 1
+
+    stored = (await h.feedback.for_runs([run.id]))[run.id]
+    assert {(f.verdict, f.progress_event_id) for f in stored} == {("accept", event["id"]), ("reject", events("reject")[0]["id"])}
+
+
+async def test_feedback_and_show_name_a_run_that_does_not_exist(cli) -> None:
+    code, _, err = await cli("calibration", "feedback", "987654321", "--verdict", "accept")
+    assert code == 1 and "no run with row id or workflow id '987654321' in activity_runs" in err
+    code, _, err = await cli("runs", "show", "no-such-workflow")
+    assert code == 1 and "no run with row id or workflow id 'no-such-workflow'" in err
+
+
+async def test_runs_list_and_show(scheduled_history: ScheduledHistory, cli) -> None:
+    h = scheduled_history
+    code, out, _ = await cli("runs", "list", "--definition", h.definition.id, "--trigger", "schedule", "--json", "--limit", "1000")
+    listed = json.loads(out)
+    assert code == 0 and listed and {r["trigger"] for r in listed} == {"schedule"}
+    assert [r["started_at"] for r in listed] == sorted((r["started_at"] for r in listed), reverse=True)
+
+    code, out, _ = await cli("runs", "list", "--definition", h.definition.id, "--status", "partial")
+    [header, line] = out.splitlines()
+    assert code == 0 and header.split()[:5] == ["ID", "DATE", "DEFINITION", "TRIGGER", "STATUS"]
+    assert " 2026-06-09 " in line and " partial " in line
+
+    partial = await h.run_on(PARTIAL[1])
+    code, out, _ = await cli("runs", "show", str(partial.id))
+    assert code == 0 and f"run {partial.id}  {h.definition.id}  2026-06-09  (schedule)" in out and "status: partial" in out
+    assert "quarantined (1):" in out and "snippet:" in out
+    assert f"temporal workflow show --workflow-id {partial.workflow_id} --run-id {partial.run_id}" in out
+    assert f"progress_event={partial.progress_event_id}" in out and "usage: {" in out
+
+
+async def test_status_and_report_on_the_last_three_days(scheduled_history: ScheduledHistory, cli, tmp_path: Path, chromium: str) -> None:
+    """With the real clock: fire the three latest ticks, then ask as an operator would."""
+    h = scheduled_history
+    newest = newest_tick_day(h.definition.schedule, datetime.now(timezone.utc))
+    await h.fire(*(newest - timedelta(days=n) for n in range(3)))
+
+    code, out, _ = await cli("calibration", "status", h.definition.id)
+    assert code == 0, out
+    assert out.startswith(f"calibration gate for {h.definition.id}: MET (streak 3, 3 required)")
+    assert out.count("✓ temporal") >= 3 and "MISSED" in out and "streak broken by: tick" in out
+
+    code, out, _ = await cli("calibration", "status", h.definition.id, "--required", "4", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["met"] is False and report["streak"] == 3 and "missed" in report["broken_by"]
+
+    page = tmp_path / "report.html"
+    code, out, _ = await cli("report", "--html", str(page), "--definition", h.definition.id, "--days", "20")
+    assert code == 0 and "calibration gate MET (streak 3 of 3)" in out
+    dom = await render_dom(chromium, page, tmp_path)
+    assert dom.text("h2.gate-headline") == "Calibration gate MET"
+    assert dom.count("rect.cell") == 20
+    assert dom.count("rect.cell.s-clean") == 3 and dom.count("rect.cell.s-missed") == 17
+
+
+async def test_commands_name_the_variables_to_set(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEMPORAL_ADDRESS")
+    monkeypatch.delenv("STATE_HUB_URL")
+    code, _, err = await cli("calibration", "status", "daily-statehub-wsjf-triage")
+    assert code == 2 and "set TEMPORAL_ADDRESS and STATE_HUB_URL" in err
+    monkeypatch.delenv("DATABASE_URL")
+    code, _, err = await cli("runs", "list")
+    assert code == 2 and "set DATABASE_URL" in err
+
+
+async def test_status_of_a_definition_without_scheduled_runs(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    write_test_definition(tmp_path, "triage-never-fired")
+    monkeypatch.setenv("ACTIVITY_CORE_DEFINITIONS_DIR", str(tmp_path))
+    code, _, err = await cli("calibration", "status", "triage-never-fired")
+    assert code == 1 and "'triage-never-fired' has no scheduled run" in err
+    code, _, err = await cli("calibration", "status", "no-such-definition")
+    assert code == 2 and "no definition 'no-such-definition'" in err
