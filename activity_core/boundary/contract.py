@@ -34,6 +34,15 @@ class BoundaryLimits(BaseModel):
     max_line_bytes: int = Field(default=16 * 1024, ge=1)
     max_depth: int = Field(default=8, ge=1, le=64)
     max_string_lengths: StringLimits = Field(default_factory=StringLimits)
+    max_quarantine_entries: int = Field(
+        default=64,
+        ge=1,
+        le=100_000,
+        description=(
+            "Once this many entries are quarantined the rest of the answer is quarantined as one "
+            "range, so mostly-junk output costs bounded work and yields a bounded result."
+        ),
+    )
 
 
 class OutputContract(BaseModel):
