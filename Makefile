@@ -29,7 +29,7 @@ bench: install
 	$(BIN)/python benchmarks/history.py
 
 schemas: install
-	$(BIN)/python -c "from activity_core.definitions import write_schema; from pathlib import Path; write_schema(Path('schemas/activity-definition.schema.json'))"
+	$(BIN)/python -m activity_core.schema_files schemas
 
 clean:
 	rm -rf $(VENV) .activity-core .pytest_cache build dist *.egg-info

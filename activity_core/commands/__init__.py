@@ -6,24 +6,16 @@ exit code) with ``parser.set_defaults(handler=...)``.
 
 from __future__ import annotations
 
-import importlib
+from activity_core.commands import (
+    calibration,
+    definitions,
+    migrate,
+    replay_output,
+    report,
+    run,
+    runs,
+    schedules,
+    worker,
+)
 
-_NAMES = [
-    "run",
-    "worker",
-    "definitions",
-    "schedules",
-    "migrate",
-    "replay_output",
-    "runs",
-    "calibration",
-    "report",
-]
-
-COMMAND_MODULES = []
-for _name in _NAMES:
-    try:
-        COMMAND_MODULES.append(importlib.import_module(f"activity_core.commands.{_name}"))
-    except ModuleNotFoundError as _exc:  # pragma: no cover - while a command is being built
-        if _exc.name != f"activity_core.commands.{_name}":
-            raise
+COMMAND_MODULES = [run, worker, migrate, schedules, definitions, replay_output, runs, calibration, report]

@@ -18,10 +18,7 @@ from activity_core.settings import PROJECT_ROOT
 from tests.boundary.reports import envelope, item
 
 SCHEMAS = PROJECT_ROOT / "schemas"
-REGENERATE = (
-    ".venv/bin/python -c \"from pathlib import Path; from activity_core.boundary.schemas import report_schemas, "
-    "render_schema; [Path('schemas', n).write_text(render_schema(s)) for n, s in report_schemas().items()]\""
-)
+REGENERATE = "make schemas"
 
 
 def _committed(name: str) -> dict[str, Any]:
