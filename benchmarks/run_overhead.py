@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 from temporalio.worker import Worker

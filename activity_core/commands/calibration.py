@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from temporalio.client import Client
 
@@ -34,9 +35,11 @@ from activity_core.run_report import clip
 from activity_core.settings import Settings
 from activity_core.store import RunStore
 from activity_core.store.feedback import Feedback, FeedbackStore, Verdict
+from activity_core.store.history import HistoryStore
 from activity_core.worker import connect_temporal
 
 CALIBRATION_EVENT_TYPE = "daily_triage_calibration"
+T = TypeVar("T")
 _TEMPORAL_CONNECT_TIMEOUT = 15.0
 
 EPILOG = """\
@@ -117,15 +120,24 @@ def load_for_command(name: str, settings: Settings, definition_id: str) -> Activ
 # --- status ----------------------------------------------------------------------------
 
 
-def handle_status(args: argparse.Namespace) -> int:
-    name = "calibration status"
+EvidenceWork = Callable[
+    [HistoryStore, FeedbackStore, "Client | Unreachable", StateHubClient, ActivityDefinition, datetime], Awaitable[T]
+]
+
+
+def over_evidence(name: str, definition_id: str, gather: EvidenceWork[T], emit: Callable[[T, ActivityDefinition], int]) -> int:
+    """The plumbing `calibration status` and `report` share: settings, the four sources, errors.
+
+    ``gather`` reads what it needs from the stores, Temporal and State Hub; ``emit`` prints or
+    writes it and returns the exit code. A definition with no scheduled runs exits 1.
+    """
     settings = Settings()
     try:
         require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
     except ConfigMissing as exc:
         fail(name, str(exc))
         return 2
-    definition = load_for_command(name, settings, args.definition)
+    definition = load_for_command(name, settings, definition_id)
     if definition is None:
         return 2
 
@@ -133,17 +145,24 @@ def handle_status(args: argparse.Namespace) -> int:
         async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
             temporal = await connect_temporal_or_unreachable(settings)
             try:
-                report = await calibration_status(
-                    stores.history, stores.feedback, temporal, state_hub, definition,
-                    required=args.required, now=datetime.now(timezone.utc),
-                )
+                result = await gather(stores.history, stores.feedback, temporal, state_hub, definition, datetime.now(timezone.utc))
             except NoScheduledRuns as exc:
                 fail(name, str(exc))
                 return 1
+        return emit(result, definition)
+
+    return run_command(name, settings, work)
+
+
+def handle_status(args: argparse.Namespace) -> int:
+    async def gather(history, feedback, temporal, state_hub, definition, now) -> GateReport:
+        return await calibration_status(history, feedback, temporal, state_hub, definition, required=args.required, now=now)
+
+    def emit(report: GateReport, definition: ActivityDefinition) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
         return 0 if report.met else 1
 
-    return run_command(name, settings, work)
+    return over_evidence("calibration status", args.definition, gather, emit)
 
 
 def render_gate(report: GateReport, definition: ActivityDefinition) -> str:

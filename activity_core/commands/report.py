@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from temporalio.client import Client
 
-from activity_core.calibration import NoScheduledRuns, Unreachable, calibration_status, is_pending, schedule_window
+from activity_core.calibration import Unreachable, calibration_status, is_pending, schedule_window
 from activity_core.clients.state_hub import StateHubClient
-from activity_core.commands.calibration import connect_temporal_or_unreachable, load_for_command, open_state_hub
+from activity_core.commands.calibration import over_evidence
 from activity_core.commands.run import DEFAULT_DEFINITION
-from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_stores, require, run_command
+from activity_core.commands.runs import bounded_int, fail
 from activity_core.definitions import ActivityDefinition
 from activity_core.html_report import Day, ReportData, render_html
-from activity_core.settings import Settings
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.ticks import local_date_of
@@ -41,38 +40,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle_report(args: argparse.Namespace) -> int:
-    name = "report"
-    settings = Settings()
-    try:
-        require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
-    except ConfigMissing as exc:
-        fail(name, str(exc))
-        return 2
-    definition = load_for_command(name, settings, args.definition)
-    if definition is None:
-        return 2
+    async def gather(history, feedback, temporal, state_hub, definition, now) -> ReportData:
+        return await build_report(history, feedback, temporal, state_hub, definition, days=args.days, now=now)
 
-    async def work() -> int:
-        async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
-            temporal = await connect_temporal_or_unreachable(settings)
-            try:
-                data = await build_report(
-                    stores.history, stores.feedback, temporal, state_hub, definition,
-                    days=args.days, now=datetime.now(timezone.utc),
-                )
-            except NoScheduledRuns as exc:
-                fail(name, str(exc))
-                return 1
+    def emit(data: ReportData, definition: ActivityDefinition) -> int:
         try:
             args.html.write_text(render_html(data), encoding="utf-8")
         except OSError as exc:
-            fail(name, f"cannot write {args.html}: {exc.strerror or exc}")
+            fail("report", f"cannot write {args.html}: {exc.strerror or exc}")
             return 1
         gate = data.gate
         print(f"wrote {args.html}: calibration gate {'MET' if gate.met else 'NOT MET'} (streak {gate.streak} of {gate.required})")
         return 0
 
-    return run_command(name, settings, work)
+    return over_evidence("report", args.definition, gather, emit)
 
 
 async def build_report(

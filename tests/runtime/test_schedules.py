@@ -14,7 +14,7 @@ from activity_core.definitions import load_all
 from activity_core.devstack.embedded import temporal_cli_path
 from activity_core.schedules import SyncKind, sync_schedules
 from activity_core.ticks import tick_on
-from tests.fixtures.runtime import TriageHarness, write_test_definition
+from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration
 BERLIN = ZoneInfo("Europe/Berlin")
