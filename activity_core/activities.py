@@ -200,9 +200,8 @@ class TriageActivities:
             "llm-connect answered in %d ms: %d chars, finish_reason=%s, attempt %d",
             int(latency * 1000), len(response.content), response.finish_reason, attempt,
         )
-        keep = definition.output.limits.max_total_bytes * RAW_KEEP_FACTOR
         return LlmCall(
-            content=response.content[:keep],
+            content=_clip_utf8(response.content, definition.output.limits.max_total_bytes * RAW_KEEP_FACTOR),
             finish_reason=response.finish_reason,
             model=response.model,
             provider=response.provider,
@@ -301,6 +300,7 @@ class TriageActivities:
                 reasks=outcome.reasks,
                 raw_content=llm.content if llm else None,
                 timings=outcome.timings,
+                known_refs=outcome.known_refs,
             )
         )
         reasons: dict[str, int] = {}
@@ -320,6 +320,14 @@ class TriageActivities:
             self.write_note,
             self.record_run_finished,
         ]
+
+
+def _clip_utf8(text: str, max_bytes: int) -> str:
+    """At most ``max_bytes`` of UTF-8, cut on a character boundary."""
+    encoded = text.encode("utf-8", errors="surrogatepass")
+    if len(encoded) <= max_bytes:
+        return text
+    return encoded[:max_bytes].decode("utf-8", errors="ignore")
 
 
 @asynccontextmanager

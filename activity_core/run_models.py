@@ -137,6 +137,7 @@ class RunOutcome:
     reasks: int = 0
     llm_attempts_failed: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    known_refs: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ class InstructionWorkflow:
         status = RunStatus.FAILED_OUTPUT if boundary["status"] == "failed" else RunStatus(boundary["status"])
         message = "no item survived the boundary; see the quarantined items" if status.failed else None
         return replace(base, status=status.value, error_message=message, boundary=boundary, llm=llm,
-                        reasks=reasks, timings=timings)
+                        reasks=reasks, timings=timings, known_refs=context.known_refs)
 
     async def _read_context(self, plan: RunPlan) -> PlanningContext:
         try:

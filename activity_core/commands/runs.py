@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import get_args
 
 import asyncpg
@@ -139,6 +140,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     show.add_argument("run", metavar="RUN", help="a run's row id (as in `runs list`) or its workflow id")
     show.add_argument("--json", action="store_true", help="the whole row as JSON")
+    show.add_argument(
+        "--replay-files", type=Path, metavar="DIR",
+        help="write the run's kept answer and reference allow-list to DIR and print the replay-output command",
+    )
     show.set_defaults(handler=handle_show)
 
     prune = actions.add_parser(
@@ -219,18 +224,35 @@ def _dash(value: object) -> str:
 
 
 def handle_show(args: argparse.Namespace) -> int:
-    return _with_stores("runs show", lambda stores: show_run(stores.runs, args.run, as_json=args.json))
+    return _with_stores(
+        "runs show", lambda stores: show_run(stores.runs, args.run, as_json=args.json, replay_dir=args.replay_files)
+    )
 
 
-async def show_run(runs: RunStore, ref: str, *, as_json: bool) -> int:
+async def show_run(runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None) -> int:
     record = await runs.get_run(ref)
     if record is None:
         fail("runs show", f"no run with row id or workflow id {ref!r} in activity_runs (see `activity-core runs list`)")
         return 1
+    if replay_dir is not None:
+        return write_replay_files(record, replay_dir)
     if as_json:
         print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": temporal_show_command(record)}, indent=2))
     else:
         print(render_run(record))
+    return 0
+
+
+def write_replay_files(record: RunRecord, directory: Path) -> int:
+    """The kept answer and allow-list as the files replay-output reads, and the command to run."""
+    if not record.raw_content:
+        fail("runs show", f"run {record.id} kept no raw answer (it failed before llm-connect answered, or was pruned)")
+        return 1
+    directory.mkdir(parents=True, exist_ok=True)
+    response, refs = directory / f"run-{record.id}-response.json", directory / f"run-{record.id}-refs.json"
+    response.write_text(json.dumps({"content": record.raw_content, "finish_reason": record.llm_finish_reason}), encoding="utf-8")
+    refs.write_text(json.dumps(record.known_refs or []), encoding="utf-8")
+    print(f"activity-core replay-output --definition {record.definition_id} --refs {refs} {response}")
     return 0
 
 

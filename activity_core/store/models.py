@@ -72,21 +72,28 @@ class RunFinished(BaseModel):
     reasks: int = 0
     raw_content: str | None = Field(default=None, description="The full model output, for replay.")
     timings: dict[str, Any] = Field(default_factory=dict)
+    known_refs: list[str] = Field(default_factory=list, description="The allow-list the boundary used.")
 
     @field_validator("error_message", "summary", "items", "quarantined", "raw_content", mode="before")
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
-        """PostgreSQL text and jsonb cannot hold NUL; model output may. Keep the rest as is."""
-        return _without_nul(value)
+        """PostgreSQL text and jsonb hold neither NUL nor lone surrogates; model output may.
+
+        Each becomes U+FFFD; everything else is kept as the model wrote it.
+        """
+        return _storable(value)
 
 
-def _without_nul(value: Any) -> Any:
+def _storable(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        if value.isascii():
+            return value.replace("\x00", "\ufffd")
+        valid = value.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+        return valid.replace("\x00", "\ufffd")
     if isinstance(value, list):
-        return [_without_nul(v) for v in value]
+        return [_storable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _without_nul(v) for k, v in value.items()}
+        return {k: _storable(v) for k, v in value.items()}
     return value
 
 
@@ -126,6 +133,7 @@ class RunRecord(BaseModel):
     note_id: str | None
     note_key: str | None
     timings: dict[str, Any] | None
+    known_refs: list[str] | None = None
     updated_at: datetime
 
 

@@ -44,7 +44,7 @@ UPDATE activity_runs SET
     summary = $8, items = $9, quarantined = $10, counts = $11, items_kept = $12,
     items_quarantined = $13, llm_model = $14, llm_provider = $15, llm_usage = $16,
     llm_finish_reason = $17, llm_latency_ms = $18, llm_attempts = $19, reasks = $20,
-    raw_content = $21, timings = $22, updated_at = now()
+    raw_content = $21, timings = $22, known_refs = $23, updated_at = now()
 WHERE workflow_id = $1 AND run_id = $2
 RETURNING id
 """
@@ -165,6 +165,7 @@ class RunStore:
             run.reasks,
             run.raw_content,
             run.timings,
+            run.known_refs,
         )
         if row_id is None:
             raise RunNotStarted(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
 
 import pytest
 
+from activity_core.cli import main
 from activity_core.devstack.embedded import free_port
 from activity_core.observability.metrics import Metrics
 from activity_core.run_models import InstructionInput
@@ -156,3 +158,25 @@ async def test_secrets_and_prompt_bodies_stay_out_of_rows_events_notes_and_logs(
         assert token and token not in text, f"State Hub token leaked into {name}"
     for name in ("row", "events", "notes", "logs"):
         assert prompt_marker not in surfaces[name], f"prompt body leaked into {name}"
+
+
+async def test_any_run_replays_from_its_row(
+    triage: TriageHarness, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`runs show --replay-files` hands replay-output the kept answer and allow-list: same result."""
+    triage.llm_connect.queue_faults("execute", "malformed_item")
+    _, handle = await triage.run_manual()
+    row = await triage.runs.get_run(handle.id)
+    assert row.status == "partial" and row.known_refs
+
+    monkeypatch.setenv("DATABASE_URL", triage.settings.database_dsn() or "")
+    monkeypatch.setenv("ACTIVITY_CORE_DEFINITIONS_DIR", str(triage.settings.definitions_dir))
+    show = await asyncio.to_thread(main, ["runs", "show", handle.id, "--replay-files", str(tmp_path)])
+    assert show == 0
+    command = capsys.readouterr().out.strip().split()
+    assert command[:2] == ["activity-core", "replay-output"]
+    assert await asyncio.to_thread(main, command[1:]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed["status"] == row.status
+    assert [i["candidate"] for i in replayed["items"]] == [i["candidate"] for i in row.items]
+    assert [q["reason"] for q in replayed["quarantined"]] == [q["reason"] for q in row.quarantined]

@@ -293,3 +293,18 @@ async def test_scheduled_runs_walk_ticks_newest_first(store: RunStore) -> None:
     assert [r.workflow_id for r in walk] == ["tick-3", "tick-2", "tick-1"]
     assert [r.workflow_id for r in await store.scheduled_runs("def-a", limit=2)] == ["tick-3", "tick-2"]
     assert await store.scheduled_runs("def-none", limit=10) == []
+
+
+async def test_model_output_postgres_cannot_hold_is_stored_with_replacement_characters(store: RunStore) -> None:
+    """NUL and lone surrogates in a model's answer must not cost the run its row."""
+    await store.record_run_started(started())
+    hostile = 'line one\x00{"title": "\ud83d broken pair"}'
+    await store.record_run_finished(
+        finished(raw_content=hostile, summary="sum\x00mary", quarantined=[{"reason": "control_characters", "snippet": hostile}])
+    )
+    row = await store.get_run("daily-triage-2026-06-26")
+    assert row is not None and row.status == "partial"
+    assert "\x00" not in row.raw_content and "\ufffd" in row.raw_content
+    assert row.raw_content.startswith("line one") and row.raw_content.endswith(" broken pair\"}")
+    assert row.summary == "sum\ufffdmary"
+    assert row.quarantined[0]["snippet"] == row.raw_content
