@@ -102,7 +102,6 @@ class TriageActivities:
         definition = self._definition(definition_id).definition
         return RunPlan(
             definition_id=definition.id,
-            enabled=definition.enabled,
             call_timeout_seconds=definition.llm.call_timeout_seconds,
             heartbeat_timeout_seconds=definition.llm.heartbeat_timeout_seconds,
             max_attempts=definition.llm.max_attempts,

@@ -49,7 +49,6 @@ class RunPlan:
     """The slice of a definition the workflow needs to orchestrate (it cannot read files)."""
 
     definition_id: str
-    enabled: bool
     call_timeout_seconds: int
     heartbeat_timeout_seconds: int
     max_attempts: int

@@ -120,7 +120,7 @@ class InstructionWorkflow:
             retry_policy=_QUICK_RETRY,
         )
         counts = (outcome.boundary or {}).get("counts", {})
-        return RunSummary(
+        summary = RunSummary(
             definition_id=plan.definition_id,
             status=outcome.status,
             trigger=identity.trigger,
@@ -131,6 +131,16 @@ class InstructionWorkflow:
             progress_event_id=evidence.progress_event_id,
             note_id=evidence.note_id,
         )
+        if RunStatus(outcome.status).failed:
+            # Recorded first, failed last: `temporal workflow list` shows the run as Failed, and
+            # its failure reads "<failure class>: <message>" with the summary as details.
+            raise ApplicationError(
+                f"{outcome.status}: {outcome.error_message or 'no detail'}",
+                summary,
+                type=outcome.status,
+                non_retryable=True,
+            )
+        return summary
 
     async def _triage(self, plan: RunPlan, identity: RunIdentity) -> RunOutcome:
         info = workflow.info()

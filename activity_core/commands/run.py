@@ -13,6 +13,7 @@ from activity_core.devstack.stack import local_stack
 from activity_core.observability.metrics import Metrics
 from activity_core.run_models import InstructionInput, RunStatus
 from activity_core.run_report import render_run
+from activity_core.run_results import await_run
 from activity_core.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
@@ -114,7 +115,7 @@ async def _trigger_and_report(client, deps, settings: Settings, args: argparse.N
         execution_timeout=timedelta(seconds=args.timeout),
     )
     _progress(f"activity-core: manual run started, workflow id {handle.id}")
-    result_task = asyncio.ensure_future(handle.result())
+    result_task = asyncio.ensure_future(await_run(handle))
     waited = 0
     while not result_task.done():
         done, _ = await asyncio.wait({result_task}, timeout=5)

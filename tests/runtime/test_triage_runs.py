@@ -8,11 +8,13 @@ import logging
 from datetime import timedelta
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from activity_core.cli import main
 from activity_core.devstack.embedded import free_port
 from activity_core.observability.metrics import Metrics
 from activity_core.run_models import InstructionInput
+from activity_core.run_results import await_run
 from activity_core.store.migrations import apply_migrations
 from activity_core.worker import ServiceEndpoints, create_worker, open_triage_dependencies
 from activity_core.workflows import InstructionWorkflow
@@ -77,6 +79,12 @@ async def test_configuration_error_fails_at_once_without_retry(triage: TriageHar
     assert row.status == "failed_config" and row.llm_attempts == 1
     events = _events_for(triage, handle.id)
     assert len(events) == 1 and events[0]["payload"]["failure_class"] == "failed_config"
+    # What an operator sees in Temporal: the execution Failed, and the failure names the class.
+    description = await handle.describe()
+    assert description.status == WorkflowExecutionStatus.FAILED
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert str(failure.value.cause).startswith("failed_config: ")
 
 
 async def test_output_with_nothing_valid_is_asked_once_more(triage: TriageHarness) -> None:
@@ -128,7 +136,7 @@ async def test_state_hub_unreachable_is_failed_state_hub_with_a_row(
                 id=f"manual-{definition_id}",
                 task_queue=settings.task_queue,
             )
-            summary = await handle.result()
+            summary = await await_run(handle)
         row = await deps.runs.get_run(handle.id)
 
     assert summary.status == "failed_state_hub"
