@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench schemas lint clean
+.PHONY: install run test bench schemas clean
 
 install: $(STAMP)
 

@@ -169,3 +169,22 @@ async def _wait_for_finished_rows(triage: TriageHarness, count: int, timeout: fl
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"expected {count} finished runs, have {[(r.trigger, r.status) for r in rows]}")
         await asyncio.sleep(0.3)
+
+
+async def test_schedules_sync_command_is_idempotent(
+    temporal_address: str, make_settings, definition_id: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from activity_core.cli import main
+
+    settings = make_settings()
+    monkeypatch.setenv("TEMPORAL_ADDRESS", temporal_address)
+    monkeypatch.setenv("ACTIVITY_CORE_DEFINITIONS_DIR", str(settings.definitions_dir))
+    monkeypatch.setenv("ACTIVITY_CORE_TASK_QUEUE", settings.task_queue)
+    assert await asyncio.to_thread(main, ["schedules", "sync", "--dry-run"]) == 0
+    assert f"(dry run) create    {definition_id}" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["schedules", "sync"]) == 0
+    assert f"create    {definition_id}: daily 07:20 Europe/Berlin, overlap skip" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["schedules", "sync"]) == 0
+    assert f"unchanged {definition_id}" in capsys.readouterr().out
