@@ -108,7 +108,7 @@ class TriageActivities:
             retry_initial_seconds=definition.llm.retry_initial_seconds,
             retry_total_seconds=definition.llm.retry_total_seconds,
             reask_on_failed_output=definition.llm.reask_on_failed_output,
-            state_hub_retry_total_seconds=definition.evidence.post_retry_total_seconds,
+            state_hub_retry_total_seconds=definition.evidence.state_hub_retry_total_seconds,
         )
 
     @activity.defn

@@ -19,6 +19,8 @@ from activity_core.boundary.contract import OutputContract
 
 DEFINITION_SUFFIX = ".yaml"
 SCHEMA_ID = "https://activity-core.custodian/schemas/activity-definition.schema.json"
+# Loading the plan, recording start and finish: quick steps, bounded by their own timeouts.
+_BOOKKEEPING_MARGIN_SECONDS = 600
 
 
 class _Strict(BaseModel):
@@ -33,7 +35,7 @@ class ScheduleSpec(_Strict):
     time_zone: str = "Europe/Berlin"
     overlap: Literal["skip", "buffer_one", "allow_all"] = "skip"
     catchup_window_seconds: int = Field(default=4 * 3600, ge=60, le=24 * 3600)
-    execution_timeout_seconds: int = Field(default=3600, ge=60, le=23 * 3600)
+    execution_timeout_seconds: int = Field(default=7200, ge=60, le=23 * 3600)
 
     @field_validator("time_zone")
     @classmethod
@@ -91,8 +93,12 @@ class EvidenceSpec(_Strict):
     progress_event_type: str = Field(min_length=1)
     note_key_pattern: str = Field(min_length=1)
     note_tags: list[str] = Field(default_factory=list)
-    post_retry_total_seconds: int = Field(
-        default=900, ge=1, le=6 * 3600, description="How long a refusing State Hub is retried."
+    state_hub_retry_total_seconds: int = Field(
+        default=900,
+        ge=1,
+        le=6 * 3600,
+        description="How long each State Hub step of a run (reading the context, posting progress, "
+        "writing the note) retries a refusing State Hub.",
     )
 
     @field_validator("note_key_pattern")
@@ -120,12 +126,19 @@ class ActivityDefinition(_Strict):
     evidence: EvidenceSpec
 
     @model_validator(mode="after")
-    def _prompt_fits_budget(self) -> ActivityDefinition:
-        if self.llm.call_timeout_seconds * self.llm.max_attempts > self.schedule.execution_timeout_seconds:
+    def _retries_fit_the_run(self) -> ActivityDefinition:
+        """The run must outlive its worst-case retries, or a struggling run dies without its row."""
+        llm_calls = 1 + self.llm.reask_on_failed_output
+        state_hub_steps = 3  # read the context, post progress, write the note
+        worst = self.llm.retry_total_seconds * llm_calls + self.evidence.state_hub_retry_total_seconds * state_hub_steps
+        if worst + _BOOKKEEPING_MARGIN_SECONDS > self.schedule.execution_timeout_seconds:
             raise ValueError(
-                "llm.call_timeout_seconds x llm.max_attempts exceeds schedule.execution_timeout_seconds: "
-                "a run could be killed while still retrying"
+                f"schedule.execution_timeout_seconds ({self.schedule.execution_timeout_seconds}) must exceed the "
+                f"worst-case retry budgets ({worst} s: llm.retry_total_seconds x {llm_calls} + "
+                f"evidence.state_hub_retry_total_seconds x {state_hub_steps}) plus {_BOOKKEEPING_MARGIN_SECONDS} s"
             )
+        if self.llm.call_timeout_seconds > self.llm.retry_total_seconds:
+            raise ValueError("llm.call_timeout_seconds exceeds llm.retry_total_seconds: not even one call fits")
         return self
 
 

@@ -35,7 +35,7 @@ async def test_sync_creates_then_changes_nothing(temporal_client: Client, make_s
     assert description.schedule.spec.time_zone_name == "Europe/Berlin"
     assert description.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
     assert description.schedule.policy.catchup_window == timedelta(hours=4)
-    assert description.schedule.action.execution_timeout == timedelta(hours=1)
+    assert description.schedule.action.execution_timeout == timedelta(hours=2)
     for fire in description.info.next_action_times:
         local = fire.astimezone(BERLIN)
         assert (local.hour, local.minute, local.second) == (7, 20, 0)

@@ -123,7 +123,7 @@ async def test_state_hub_unreachable_is_failed_state_hub_with_a_row(
     make_settings, temporal_client, definition_id: str
 ) -> None:
     """With State Hub unreachable the run still ends with a row that names the failure."""
-    settings = make_settings({"evidence": {"post_retry_total_seconds": 2}})
+    settings = make_settings({"evidence": {"state_hub_retry_total_seconds": 2}})
     settings = settings.model_copy(update={"state_hub_url": f"http://127.0.0.1:{free_port()}"})
     endpoints = ServiceEndpoints.from_settings(settings)
     async with open_triage_dependencies(settings, endpoints, Metrics()) as deps:

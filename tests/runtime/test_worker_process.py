@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,8 +34,12 @@ pytestmark = pytest.mark.integration
 def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The package built as a wheel (what the Containerfile installs) and installed on its own."""
     out = tmp_path_factory.mktemp("wheel")
+    source = out / "source"  # a copy, so the build leaves nothing in the working tree
+    shutil.copytree(PROJECT_ROOT / "activity_core", source / "activity_core", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(PROJECT_ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out / "dist"), str(PROJECT_ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out / "dist"), str(source)],
         check=True,
         capture_output=True,
     )
