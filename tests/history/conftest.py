@@ -29,14 +29,13 @@ from temporalio.client import Client, ScheduleBackfill, ScheduleOverlapPolicy
 from activity_core.definitions import ActivityDefinition, load_all
 from activity_core.observability.metrics import Metrics
 from activity_core.schedules import sync_schedules
-from activity_core.settings import Settings
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.store.migrations import apply_migrations
 from activity_core.store.models import RunQuery, RunRecord
 from activity_core.ticks import tick_on
 from activity_core.worker import ServiceEndpoints, create_worker, open_triage_dependencies
-from tests.fixtures.runtime import TriageHarness, write_test_definition
+from tests.fixtures.runtime import TriageHarness, stack_settings, write_test_definition
 from tests.fixtures.servers import _dsn_with_database
 
 # The stories, one week each (mid-2026, Europe/Berlin summer time).
@@ -106,15 +105,10 @@ async def scheduled_history(
     write_test_definition(tmp / "definitions", definition_id)
     database = f"t_{uuid.uuid4().hex[:12]}"
     await _admin(postgres_dsn, f'CREATE DATABASE "{database}"')
-    settings = Settings(
-        temporal_address=temporal_address,
-        database_url=_dsn_with_database(postgres_dsn, database),
-        llm_connect_url=llm_connect_emulator.url,
-        state_hub_url=state_hub_emulator.url,
-        state_hub_token=state_hub_emulator.token,
-        task_queue=f"tq-{definition_id}",
-        definitions_dir=tmp / "definitions",
-        data_dir=tmp / "data",
+    settings = stack_settings(
+        temporal_address=temporal_address, database_url=_dsn_with_database(postgres_dsn, database),
+        state_hub=state_hub_emulator, llm_connect=llm_connect_emulator,
+        definitions_dir=tmp / "definitions", definition_id=definition_id, data_dir=tmp / "data",
     )
     state_hub_emulator.reset()
     llm_connect_emulator.reset()
