@@ -57,3 +57,11 @@ def test_schedules_sync_without_temporal_says_what_to_set(
     monkeypatch.delenv("TEMPORAL_ADDRESS", raising=False)
     assert main(["schedules", "sync"]) == 2
     assert "TEMPORAL_ADDRESS" in capsys.readouterr().err
+
+
+def test_run_without_a_worker_needs_a_temporal_that_has_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TEMPORAL_ADDRESS", raising=False)
+    assert main(["run", "--no-worker"]) == 2
+    assert "TEMPORAL_ADDRESS" in capsys.readouterr().err

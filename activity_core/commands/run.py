@@ -62,6 +62,13 @@ def _progress(message: str) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.no_worker and not settings.temporal_address:
+        print(
+            "activity-core run: --no-worker needs TEMPORAL_ADDRESS (the Temporal whose workers will run it); "
+            "without it nothing would ever pick the run up",
+            file=sys.stderr,
+        )
+        return 2
     try:
         definitions = load_all(settings.definitions_dir)
         if args.definition not in definitions:
