@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from pydantic import ValidationError
@@ -34,6 +34,39 @@ class ServiceError(Exception):
         self.status_code = status_code
         if retryable is not None:
             self.retryable = retryable
+
+
+class ServiceClient:
+    """The lifecycle both clients share: one pooled ``httpx.AsyncClient``, closed on exit.
+
+    Proxy and certificate environment variables are ignored (``trust_env=False``): both
+    services are in-cluster, and only ``settings.py`` reads the environment.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: httpx.Timeout,
+        headers: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, headers=headers, transport=transport, trust_env=False
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
 
 async def send_once(

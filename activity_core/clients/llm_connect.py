@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from activity_core.clients._http import (
     REDACTED,
+    ServiceClient,
     ServiceError,
     describe_validation_error,
     excerpt,
@@ -132,12 +132,10 @@ class LlmResponse(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
-class LlmConnectClient:
+class LlmConnectClient(ServiceClient):
     """One attempt per call; every call bounded by ``timeout_seconds``.
 
-    ``transport`` lets tests and the local stack plug in their own httpx transport. The
-    client ignores proxy and certificate environment variables (``trust_env=False``):
-    llm-connect is an in-cluster service and only ``settings.py`` reads the environment.
+    ``transport`` lets tests and the local stack plug in their own httpx transport.
     """
 
     def __init__(
@@ -147,32 +145,11 @@ class LlmConnectClient:
         timeout_seconds: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
-        self.base_url = base_url
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            # Connecting never needs the model's budget: a refused or unroutable address
-            # should fail fast, not after five minutes.
-            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)),
-            transport=transport,
-            trust_env=False,
+        # Connecting never needs the model's budget: a refused or unroutable address
+        # should fail fast, not after five minutes.
+        super().__init__(
+            base_url, timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)), transport=transport
         )
-
-    def __repr__(self) -> str:
-        return f"LlmConnectClient(base_url={self.base_url!r})"
-
-    async def __aenter__(self) -> LlmConnectClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     async def health(self) -> None:
         """Returns when llm-connect answers 200 ``{"status": "ok"}``; raises otherwise."""

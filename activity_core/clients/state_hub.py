@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from activity_core.clients._http import (
+    ServiceClient,
     ServiceError,
     describe_validation_error,
     excerpt,
@@ -150,11 +150,8 @@ class _Created(_Record):
 _T = TypeVar("_T")
 
 
-class StateHubClient:
-    """One attempt per call; every call bounded by ``timeout_seconds``.
-
-    Like the llm-connect client it ignores proxy environment variables (``trust_env=False``).
-    """
+class StateHubClient(ServiceClient):
+    """One attempt per call; every call bounded by ``timeout_seconds``."""
 
     def __init__(
         self,
@@ -164,32 +161,13 @@ class StateHubClient:
         timeout_seconds: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
-        self.base_url = base_url
-        self._token = token  # kept only to blank it out of quoted response text
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
+        super().__init__(
+            base_url,
             timeout=httpx.Timeout(timeout_seconds),
             headers={"Authorization": f"Bearer {token}"} if token else None,
             transport=transport,
-            trust_env=False,
         )
-
-    def __repr__(self) -> str:
-        return f"StateHubClient(base_url={self.base_url!r})"
-
-    async def __aenter__(self) -> StateHubClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+        self._token = token  # kept only to blank it out of quoted response text
 
     async def health(self) -> None:
         """Returns when State Hub answers 200 ``{"status": "ok"}``; raises otherwise."""
