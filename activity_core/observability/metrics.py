@@ -30,8 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from activity_core.clients.prometheus import scrape
 
 __all__ = [
     "CONTENT_TYPE",
@@ -242,11 +243,4 @@ class MetricsExposition:
 
     async def _fetch_temporal(self) -> bytes | None:
         assert self.temporal_metrics_url
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
-                response = await client.get(self.temporal_metrics_url)
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        return response.content
+        return await scrape(self.temporal_metrics_url, timeout_seconds=self.timeout_seconds)
