@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import get_args
+from enum import StrEnum
 
 import asyncpg
 
@@ -26,7 +26,7 @@ from activity_core.settings import Settings
 from activity_core.store import RunQuery, RunRecord, RunStore, StoreError, create_pool
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore, PruneResult
-from activity_core.store.models import RunStatus, Trigger
+from activity_core.run_models import RunStatus, Trigger
 
 LIST_FIELDS = (
     "id", "definition_id", "local_date", "trigger", "status", "items_kept", "items_quarantined",
@@ -159,8 +159,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prune.set_defaults(handler=handle_prune)
 
 
-def _choices(literal: object) -> list[str]:
-    return [value for arg in get_args(literal) for value in (get_args(arg) or (arg,))]
+def _choices(values: type[StrEnum]) -> list[str]:
+    return [value.value for value in values]
 
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:

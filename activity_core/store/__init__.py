@@ -10,7 +10,6 @@ from activity_core.store.migrations import (
     apply_migrations,
 )
 from activity_core.store.models import (
-    FinishedStatus,
     RunFinished,
     RunQuery,
     RunRecord,
@@ -23,7 +22,6 @@ from activity_core.store.runs import ProgressEventConflict, RunNotStarted, RunSt
 
 __all__ = [
     "DatabaseUnavailable",
-    "FinishedStatus",
     "MigrationChecksumMismatch",
     "MigrationError",
     "MigrationFileError",

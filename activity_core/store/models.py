@@ -1,30 +1,18 @@
 """What the store writes and reads: the ``activity_runs`` row and the inputs that fill it.
 
-The literals and validators repeat the table's CHECK constraints so a bad value is refused
-in Python with a field name, before it becomes a constraint violation in PostgreSQL.
+The status and trigger sets are the run's own (``activity_core.run_models``); the table's CHECK
+constraints repeat them, and the validators refuse a bad value in Python with a field name
+before it becomes a constraint violation in PostgreSQL.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import field_validator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Trigger = Literal["schedule", "manual"]
-
-FinishedStatus = Literal[
-    "clean",
-    "partial",
-    "failed_output",
-    "failed_llm_transport",
-    "failed_llm_timeout",
-    "failed_llm_provider",
-    "failed_config",
-    "failed_state_hub",
-]
-
-RunStatus = Literal["running"] | FinishedStatus
+from activity_core.run_models import RunStatus, Trigger
 
 
 class RunStarted(BaseModel):
@@ -42,7 +30,7 @@ class RunStarted(BaseModel):
 
     @model_validator(mode="after")
     def _scheduled_run_has_tick(self) -> RunStarted:
-        if self.trigger == "schedule" and self.scheduled_at is None:
+        if self.trigger is Trigger.SCHEDULE and self.scheduled_at is None:
             raise ValueError("a run with trigger 'schedule' needs scheduled_at (its cron tick)")
         return self
 
@@ -54,7 +42,7 @@ class RunFinished(BaseModel):
 
     workflow_id: str
     run_id: str
-    status: FinishedStatus
+    status: RunStatus
     finished_at: AwareDatetime
     error_message: str | None = Field(default=None, description="Already sanitized by the caller.")
     framing: str | None = None
@@ -73,6 +61,13 @@ class RunFinished(BaseModel):
     raw_content: str | None = Field(default=None, description="The full model output, for replay.")
     timings: dict[str, Any] = Field(default_factory=dict)
     known_refs: list[str] = Field(default_factory=list, description="The allow-list the boundary used.")
+
+    @field_validator("status")
+    @classmethod
+    def _finished(cls, value: RunStatus) -> RunStatus:
+        if value is RunStatus.RUNNING:
+            raise ValueError("a finished run cannot have status 'running'")
+        return value
 
     @field_validator("error_message", "summary", "items", "quarantined", "raw_content", mode="before")
     @classmethod
