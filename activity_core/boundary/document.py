@@ -53,18 +53,22 @@ class LegacyDocument:
     def found(self) -> bool:
         return self.array_start >= 0
 
-    def _find_array(self) -> None:
-        depth = 0
+    def _nesting(self, depth: int) -> Iterator[tuple[re.Match[str], int]]:
+        """The remaining tokens, each with the bracket depth after it."""
         for match in self._tokens:
             token = match.group()
             if token in ("{", "["):
                 depth += 1
             elif token in ("}", "]"):
                 depth -= 1
-                if depth == 0:
-                    self.end = match.end()
-                    return
-            elif depth == 1 and token == _KEY and (key := _ARRAY_AFTER_KEY.match(self.text, match.end())):
+            yield match, depth
+
+    def _find_array(self) -> None:
+        for match, depth in self._nesting(0):
+            if depth == 0:
+                self.end = match.end()
+                return
+            if depth == 1 and match.group() == _KEY and (key := _ARRAY_AFTER_KEY.match(self.text, match.end())):
                 self.array_start = key.end() - 1
                 self._tokens = _TOKEN.finditer(self.text, key.end())
                 return
@@ -103,17 +107,11 @@ class LegacyDocument:
         if not after_array:  # the document's own "}" closed the array implicitly
             self.end = self.array_end + 1
             return
-        depth = 1
-        for match in self._tokens:
-            token = match.group()
-            if token in ("{", "["):
-                depth += 1
-            elif token in ("}", "]"):
-                depth -= 1
-                if depth == 0:
-                    self.end = match.end()
-                    self.closed = True
-                    return
+        for match, depth in self._nesting(1):
+            if depth == 0:
+                self.end = match.end()
+                self.closed = True
+                return
 
     def envelope_text(self) -> str:
         """The document with its array emptied: what remains to validate as the envelope."""
