@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from activity_core.boundary import item_schema_for_prompt, parse_report
 from activity_core.clients.llm_connect import LlmConnectClient, LlmConnectError, RunConfig
 from activity_core.clients.state_hub import Note, ProgressEvent, StateHubClient, StateHubError
-from activity_core.definitions import DefinitionError, DefinitionNotFound, LoadedDefinition, load_definition
+from activity_core.definitions import DefinitionCache, DefinitionError, DefinitionNotFound, LoadedDefinition
 from activity_core.evidence import SOURCE, note_markdown, progress_payload, progress_summary
 from activity_core.observability.metrics import Metrics
 from activity_core.prompting import bound_context, render_prompt
@@ -82,12 +82,13 @@ def _failure(status: RunStatus, message: str, *, retryable: bool) -> Application
 class TriageActivities:
     def __init__(self, deps: TriageDependencies) -> None:
         self._deps = deps
+        self._definitions = DefinitionCache(deps.definitions_dir)
 
     # -- helpers -----------------------------------------------------------------------
 
     def _definition(self, definition_id: str) -> LoadedDefinition:
         try:
-            return load_definition(definition_id, self._deps.definitions_dir)
+            return self._definitions.get(definition_id)
         except (DefinitionError, DefinitionNotFound) as exc:
             raise _failure(RunStatus.FAILED_CONFIG, str(exc), retryable=False) from None
 

@@ -225,5 +225,33 @@ def load_definition(definition_id: str, directory: Path) -> LoadedDefinition:
     return load_definition_file(path)
 
 
+class DefinitionCache:
+    """Definitions parsed once and re-read only when the file or its template changes.
+
+    Every activity of a run looks its definition up; without this each would re-read and
+    re-validate the YAML. An edited definition is still picked up by the next lookup.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._loaded: dict[str, tuple[tuple[int, int], LoadedDefinition]] = {}
+
+    def get(self, definition_id: str) -> LoadedDefinition:
+        cached = self._loaded.get(definition_id)
+        if cached is not None and cached[0] == _stamp(cached[1]):
+            return cached[1]
+        loaded = load_definition(definition_id, self.directory)
+        self._loaded[definition_id] = (_stamp(loaded), loaded)
+        return loaded
+
+
+def _stamp(loaded: LoadedDefinition) -> tuple[int, int]:
+    template = loaded.path.parent / loaded.definition.prompt.template
+    try:
+        return (loaded.path.stat().st_mtime_ns, template.stat().st_mtime_ns)
+    except OSError:
+        return (-1, -1)  # gone: load again, which names the problem
+
+
 def write_schema(path: Path) -> None:
     path.write_text(json.dumps(definition_json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")

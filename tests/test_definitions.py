@@ -94,3 +94,22 @@ def test_definitions_check_command(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["definitions", "check", "--dir", str(directory)]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "llm: Field required" in out
+
+
+def test_cache_rereads_an_edited_definition_only(tmp_path: Path) -> None:
+    import os
+
+    from activity_core.definitions import DefinitionCache
+
+    directory = _copy_definitions(tmp_path)
+    cache = DefinitionCache(directory)
+    first = cache.get(TRIAGE)
+    assert cache.get(TRIAGE) is first  # unchanged: not parsed again
+    _edit(directory, lambda d: d["output"].__setitem__("top_n", 5))
+    path = directory / f"{TRIAGE}.yaml"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # coarse clocks: make the edit visible
+    assert cache.get(TRIAGE).definition.output.top_n == 5
+    path.unlink()
+    with pytest.raises(DefinitionNotFound):
+        cache.get(TRIAGE)

@@ -39,6 +39,7 @@ __all__ = [
     "register_secret",
     "register_settings_secrets",
     "reset_run_context",
+    "run_context",
     "run_checks",
     "temporal_prometheus_runtime",
 ]
