@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from activity_core.boundary.schemas import render_schema, report_schemas
-from activity_core.definitions import write_schema
+from activity_core.definitions.loader import write_schema
 
 
 def write_all(directory: Path) -> list[Path]:

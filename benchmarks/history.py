@@ -36,8 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from activity_core.calibration import MIN_WALK_TICKS, schedule_window
-from activity_core.definitions import ActivityDefinition, load_definition
+from activity_core.calibration.gate import MIN_WALK_TICKS, schedule_window
+from activity_core.definitions.loader import ActivityDefinition, load_definition
 from activity_core.devstack.embedded import start_postgres
 from activity_core.settings import PROJECT_ROOT, Settings
 from activity_core.store import RunQuery, RunStore, apply_migrations, create_pool

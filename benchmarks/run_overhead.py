@@ -21,14 +21,14 @@ from pathlib import Path
 
 from temporalio.worker import Worker
 
-from activity_core.activities import TriageActivities
+from activity_core.kinds.instruction.activities import TriageActivities
 from activity_core.devstack.stack import local_stack
 from activity_core.observability.metrics import Metrics
-from activity_core.run_models import InstructionInput
+from activity_core.runs.models import InstructionInput
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
-from activity_core.worker import connect_temporal, open_triage_dependencies
-from activity_core.workflows import InstructionWorkflow
+from activity_core.temporal.worker import connect_temporal, open_triage_dependencies
+from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
 from bare_workflow import STEPS, BareWorkflow, no_op  # a module of its own: the sandbox re-imports it
 
 async def _timed(coro) -> float:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from activity_core.cli import main
-from activity_core.definitions import (
+from activity_core.definitions.loader import (
     DefinitionError,
     DefinitionNotFound,
     definition_json_schema,
@@ -49,7 +49,7 @@ def test_the_triage_definition_declares_the_run() -> None:
 
 def test_committed_schema_matches_the_model() -> None:
     committed = json.loads((PROJECT_ROOT / "schemas" / "activity-definition.schema.json").read_text())
-    assert committed == definition_json_schema(), "run `make schemas` after changing activity_core/definitions.py"
+    assert committed == definition_json_schema(), "run `make schemas` after changing activity_core/definitions/"
 
 
 def test_committed_definitions_validate_against_the_json_schema() -> None:
@@ -99,7 +99,7 @@ def test_definitions_check_command(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_cache_rereads_an_edited_definition_only(tmp_path: Path) -> None:
     import os
 
-    from activity_core.definitions import DefinitionCache
+    from activity_core.definitions.loader import DefinitionCache
 
     directory = _copy_definitions(tmp_path)
     cache = DefinitionCache(directory)

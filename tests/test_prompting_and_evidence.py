@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from activity_core.definitions import ScheduleSpec, load_definition
-from activity_core.evidence import note_markdown, progress_payload, progress_summary
-from activity_core.prompting import CONTEXT_BEGIN, CONTEXT_END, bound_context, render_prompt
-from activity_core.run_models import LlmCall, RunOutcome
+from activity_core.definitions.loader import ScheduleSpec, load_definition
+from activity_core.kinds.instruction.evidence import note_markdown, progress_payload, progress_summary
+from activity_core.kinds.instruction.prompting import CONTEXT_BEGIN, CONTEXT_END, bound_context, render_prompt
+from activity_core.runs.models import LlmCall, RunOutcome
 from activity_core.settings import PROJECT_ROOT
-from activity_core.ticks import is_schedule_tick, local_date_of, tick_on, ticks_between
+from activity_core.definitions.ticks import is_schedule_tick, local_date_of, tick_on, ticks_between
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """``activity-core calibration status|feedback``: the gate reviewers decide on, and their verdicts.
 
-``status`` reads each piece of evidence from its own system (see ``activity_core.calibration``)
+``status`` reads each piece of evidence from its own system (see ``activity_core.calibration.gate``)
 and exits 0 only when the gate is met. ``feedback`` stores a reviewer's verdict and posts it
 to State Hub exactly once: the row is written first, with the idempotency key the post will
 use, and the event id after; a retry after a failed post reuses both.
@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from temporalio.client import Client
 
-from activity_core.calibration import (
+from activity_core.calibration.gate import (
     DEFAULT_REQUIRED,
     GateReport,
     NoScheduledRuns,
@@ -29,14 +29,14 @@ from activity_core.calibration import (
 )
 from activity_core.clients.state_hub import ProgressEvent, StateHubClient, StateHubError
 from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_stores, require, run_command
-from activity_core.definitions import ActivityDefinition, DefinitionError, DefinitionNotFound, load_definition
-from activity_core.evidence import SOURCE
-from activity_core.run_report import clip
+from activity_core.definitions.loader import ActivityDefinition, DefinitionError, DefinitionNotFound, load_definition
+from activity_core.kinds.instruction.evidence import SOURCE
+from activity_core.runs.report import clip
 from activity_core.settings import Settings
 from activity_core.store import RunStore
 from activity_core.store.feedback import Feedback, FeedbackStore, Verdict
 from activity_core.store.history import HistoryStore
-from activity_core.worker import connect_temporal
+from activity_core.temporal.worker import connect_temporal
 
 CALIBRATION_EVENT_TYPE = "daily_triage_calibration"
 T = TypeVar("T")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from activity_core.definitions import DefinitionError, definition_paths, load_definition_file
+from activity_core.definitions.loader import DefinitionError, definition_paths, load_definition_file
 from activity_core.settings import Settings
 
 

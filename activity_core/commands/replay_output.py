@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from activity_core.boundary import BoundaryResult, parse_report
-from activity_core.definitions import DefinitionError, DefinitionNotFound, load_definition
+from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_definition
 from activity_core.settings import Settings
 
 DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"

@@ -8,16 +8,16 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activity_core.calibration import Unreachable, calibration_status, is_pending, schedule_window
+from activity_core.calibration.gate import Unreachable, calibration_status, is_pending, schedule_window
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import over_evidence
 from activity_core.commands.run import DEFAULT_DEFINITION
 from activity_core.commands.runs import bounded_int, fail
-from activity_core.definitions import ActivityDefinition
-from activity_core.html_report import Day, ReportData, render_html
+from activity_core.definitions.loader import ActivityDefinition
+from activity_core.calibration.html import Day, ReportData, render_html
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
-from activity_core.ticks import local_date_of
+from activity_core.definitions.ticks import local_date_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

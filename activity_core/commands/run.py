@@ -7,19 +7,19 @@ import asyncio
 import sys
 from datetime import datetime, timedelta, timezone
 
-from activity_core.definitions import DefinitionError, DefinitionNotFound, load_all
+from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_all
 from activity_core.devstack.embedded import EmbeddedServerError
 from activity_core.devstack.stack import local_stack
 from activity_core.observability.metrics import Metrics
-from activity_core.run_models import InstructionInput, RunStatus
-from activity_core.run_report import render_run
-from activity_core.run_results import await_run
-from activity_core.schedules import sync_schedules
+from activity_core.runs.models import InstructionInput, RunStatus
+from activity_core.runs.report import render_run
+from activity_core.temporal.awaiting import await_run
+from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
 from activity_core.store.pool import StoreError
-from activity_core.worker import ServiceEndpoints, connect_temporal, create_worker, open_triage_dependencies
-from activity_core.workflows import InstructionWorkflow
+from activity_core.temporal.worker import ServiceEndpoints, connect_temporal, create_worker, open_triage_dependencies
+from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
 
 DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"
 

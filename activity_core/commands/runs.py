@@ -21,12 +21,12 @@ from enum import StrEnum
 import asyncpg
 
 from activity_core.observability.logging import redact, register_settings_secrets
-from activity_core.run_report import render_run, temporal_show_command
+from activity_core.runs.report import render_run, temporal_show_command
 from activity_core.settings import Settings
 from activity_core.store import RunQuery, RunRecord, RunStore, StoreError, create_pool
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore, PruneResult
-from activity_core.run_models import RunStatus, Trigger
+from activity_core.runs.models import RunStatus, Trigger
 
 LIST_FIELDS = (
     "id", "definition_id", "local_date", "trigger", "status", "items_kept", "items_quarantined",

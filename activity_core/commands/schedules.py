@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import sys
 
-from activity_core.definitions import DefinitionError, load_all
-from activity_core.schedules import sync_schedules
+from activity_core.definitions.loader import DefinitionError, load_all
+from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
-from activity_core.worker import connect_temporal
+from activity_core.temporal.worker import connect_temporal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

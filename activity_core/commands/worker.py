@@ -6,11 +6,11 @@ import argparse
 import asyncio
 import sys
 
-from activity_core.definitions import DefinitionError
+from activity_core.definitions.loader import DefinitionError
 from activity_core.observability.logging import configure_logging
 from activity_core.settings import Settings
 from activity_core.store.pool import StoreError
-from activity_core.worker import WorkerConfigError, serve
+from activity_core.temporal.worker import WorkerConfigError, serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

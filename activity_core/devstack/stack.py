@@ -17,7 +17,7 @@ from activity_core.devstack.embedded import start_postgres, start_temporal
 from activity_core.devstack.llm_connect_emulator import start_llm_connect_emulator
 from activity_core.devstack.state_hub_emulator import start_state_hub_emulator
 from activity_core.settings import Settings
-from activity_core.worker import ServiceEndpoints
+from activity_core.temporal.worker import ServiceEndpoints
 
 Report = Callable[[str], None]
 

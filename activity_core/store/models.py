@@ -1,6 +1,6 @@
 """What the store writes and reads: the ``activity_runs`` row and the inputs that fill it.
 
-The status and trigger sets are the run's own (``activity_core.run_models``); the table's CHECK
+The status and trigger sets are the run's own (``activity_core.runs.models``); the table's CHECK
 constraints repeat them, and the validators refuse a bad value in Python with a field name
 before it becomes a constraint violation in PostgreSQL.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from activity_core.run_models import RunStatus, Trigger
+from activity_core.runs.models import RunStatus, Trigger
 
 
 class RunStarted(BaseModel):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from activity_core.run_models import WORKFLOW_NAME, RunStatus
+from activity_core.runs.models import WORKFLOW_NAME, RunStatus
 from tests.deploy.kustomize import render
 from tests.deploy.leaks import leaks
 

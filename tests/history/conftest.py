@@ -26,15 +26,15 @@ import asyncpg
 import pytest
 from temporalio.client import Client, ScheduleBackfill, ScheduleOverlapPolicy
 
-from activity_core.definitions import ActivityDefinition, load_all
+from activity_core.definitions.loader import ActivityDefinition, load_all
 from activity_core.observability.metrics import Metrics
-from activity_core.schedules import sync_schedules
+from activity_core.temporal.schedules import sync_schedules
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.store.migrations import apply_migrations
 from activity_core.store.models import RunQuery, RunRecord
-from activity_core.ticks import tick_on
-from activity_core.worker import ServiceEndpoints, create_worker, open_triage_dependencies
+from activity_core.definitions.ticks import tick_on
+from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_triage_dependencies
 from tests.fixtures.runtime import TriageHarness, stack_settings, write_test_definition
 from tests.fixtures.servers import _dsn_with_database
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from activity_core.calibration import Check, Evidence, Piece, RunRef, TickEvidence
-from activity_core.definitions import ActivityDefinition, ScheduleSpec, load_definition
+from activity_core.calibration.gate import Check, Evidence, Piece, RunRef, TickEvidence
+from activity_core.definitions.loader import ActivityDefinition, ScheduleSpec, load_definition
 from activity_core.settings import PROJECT_ROOT
 from activity_core.store.models import RunRecord
-from activity_core.ticks import tick_on
+from activity_core.definitions.ticks import tick_on
 
 SPEC = ScheduleSpec(hour=7, minute=20)
 

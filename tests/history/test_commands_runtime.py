@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from activity_core.calibration import newest_tick_day
+from activity_core.calibration.gate import newest_tick_day
 from activity_core.cli import main
 from tests.fixtures.emulators import STATE_HUB_TOKEN
 from tests.history.chromium import render_dom

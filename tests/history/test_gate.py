@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from activity_core.calibration import (
+from activity_core.calibration.gate import (
     Check,
     Evidence,
     Piece,

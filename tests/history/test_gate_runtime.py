@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from activity_core.calibration import Check, GateReport, NoScheduledRuns, Piece, Unreachable, calibration_status
+from activity_core.calibration.gate import Check, GateReport, NoScheduledRuns, Piece, Unreachable, calibration_status
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import connect_temporal_or_unreachable
 from activity_core.devstack.embedded import free_port

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from activity_core.calibration import evaluate
-from activity_core.html_report import Day, ReportData, render_html
+from activity_core.calibration.gate import evaluate
+from activity_core.calibration.html import Day, ReportData, render_html
 from activity_core.store.feedback import Feedback
 from tests.history.chromium import render_dom
 from tests.history.factories import make_run, tick_evidence, triage_definition

@@ -15,7 +15,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from activity_core.workflows import InstructionWorkflow
+from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration

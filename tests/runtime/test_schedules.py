@@ -10,10 +10,10 @@ import pytest
 from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
 from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, ScheduleBackfill, ScheduleOverlapPolicy, ScheduleSpec
 
-from activity_core.definitions import load_all
+from activity_core.definitions.loader import load_all
 from activity_core.devstack.embedded import temporal_cli_path
-from activity_core.schedules import SyncKind, sync_schedules
-from activity_core.ticks import tick_on
+from activity_core.temporal.schedules import SyncKind, sync_schedules
+from activity_core.definitions.ticks import tick_on
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration

@@ -13,11 +13,11 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from activity_core.cli import main
 from activity_core.devstack.embedded import free_port
 from activity_core.observability.metrics import Metrics
-from activity_core.run_models import InstructionInput
-from activity_core.run_results import await_run
+from activity_core.runs.models import InstructionInput
+from activity_core.temporal.awaiting import await_run
 from activity_core.store.migrations import apply_migrations
-from activity_core.worker import ServiceEndpoints, create_worker, open_triage_dependencies
-from activity_core.workflows import InstructionWorkflow
+from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_triage_dependencies
+from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration

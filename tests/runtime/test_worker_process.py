@@ -21,10 +21,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from activity_core.devstack.embedded import free_port
-from activity_core.run_models import InstructionInput
+from activity_core.runs.models import InstructionInput
 from activity_core.settings import PROJECT_ROOT, Settings
 from activity_core.store.models import RunQuery
-from activity_core.workflows import InstructionWorkflow
+from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration

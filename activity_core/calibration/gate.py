@@ -31,11 +31,11 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activity_core.clients.state_hub import StateHubClient, StateHubError
-from activity_core.definitions import ActivityDefinition, ScheduleSpec
+from activity_core.definitions.loader import ActivityDefinition, ScheduleSpec
 from activity_core.store.feedback import Feedback, FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.store.models import RunRecord
-from activity_core.ticks import local_date_of, tick_on, ticks_between
+from activity_core.definitions.ticks import local_date_of, tick_on, ticks_between
 
 DEFAULT_REQUIRED = 3
 # How many ticks the walk looks back (more when more runs are required): enough to show a

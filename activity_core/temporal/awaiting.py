@@ -9,7 +9,7 @@ from __future__ import annotations
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 
-from activity_core.run_models import RunStatus, RunSummary
+from activity_core.runs.models import RunStatus, RunSummary
 
 
 async def await_run(handle: WorkflowHandle) -> RunSummary:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activity_core.run_models import RunOutcome
+from activity_core.runs.models import RunOutcome
 
 SOURCE = "activity-core"
 _SNIPPET_LIMIT = 512

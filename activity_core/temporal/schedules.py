@@ -31,8 +31,8 @@ from temporalio.client import (
 from temporalio.converter import default as default_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from activity_core.definitions import ActivityDefinition, LoadedDefinition
-from activity_core.run_models import WORKFLOW_NAME, InstructionInput
+from activity_core.definitions.loader import ActivityDefinition, LoadedDefinition
+from activity_core.runs.models import WORKFLOW_NAME, InstructionInput
 
 OWNER_MEMO_KEY = "managed-by"
 OWNER = "activity-core"

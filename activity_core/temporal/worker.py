@@ -18,19 +18,19 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
-from activity_core.activities import TriageActivities, TriageDependencies
+from activity_core.kinds.instruction.activities import TriageActivities, TriageDependencies
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
-from activity_core.definitions import load_all
+from activity_core.definitions.loader import load_all
 from activity_core.observability.health import HealthServer, run_checks
 from activity_core.observability.logging import redact, register_secret, register_settings_secrets
 from activity_core.observability.metrics import Metrics, MetricsExposition, temporal_prometheus_runtime
 from activity_core.settings import Settings
 from activity_core.store.pool import create_pool
 from activity_core.store.runs import RunStore
-from activity_core.workflows import InstructionWorkflow
+from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
 
-log = logging.getLogger("activity_core.worker")
+log = logging.getLogger("activity_core.temporal.worker")
 
 
 class WorkerConfigError(RuntimeError):

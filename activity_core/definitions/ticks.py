@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from activity_core.definitions import ScheduleSpec
+from activity_core.definitions.loader import ScheduleSpec
 
 
 def local_date_of(moment: datetime, time_zone: str) -> date:

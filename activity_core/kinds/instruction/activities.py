@@ -23,11 +23,11 @@ from temporalio.exceptions import ApplicationError
 from activity_core.boundary import item_schema_for_prompt, parse_report
 from activity_core.clients.llm_connect import LlmConnectClient, LlmConnectError, RunConfig
 from activity_core.clients.state_hub import Note, ProgressEvent, StateHubClient, StateHubError
-from activity_core.definitions import DefinitionCache, DefinitionError, DefinitionNotFound, LoadedDefinition
-from activity_core.evidence import SOURCE, note_markdown, progress_payload, progress_summary
+from activity_core.definitions.loader import DefinitionCache, DefinitionError, DefinitionNotFound, LoadedDefinition
+from activity_core.kinds.instruction.evidence import SOURCE, note_markdown, progress_payload, progress_summary
 from activity_core.observability.metrics import Metrics
-from activity_core.prompting import bound_context, render_prompt
-from activity_core.run_models import (
+from activity_core.kinds.instruction.prompting import bound_context, render_prompt
+from activity_core.runs.models import (
     BoundaryInput,
     CallLlmInput,
     EvidenceIds,
@@ -44,7 +44,7 @@ from activity_core.run_models import (
 )
 from activity_core.store.models import RunFinished, RunStarted
 from activity_core.store.runs import RunStore
-from activity_core.ticks import is_schedule_tick, local_date_of
+from activity_core.definitions.ticks import is_schedule_tick, local_date_of
 
 MAX_HEARTBEAT_INTERVAL_SECONDS = 5.0
 # What the row and the history keep of a raw answer: twice the boundary's total budget, so

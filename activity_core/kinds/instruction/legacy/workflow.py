@@ -15,8 +15,8 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from activity_core.activities import TriageActivities as activities
-    from activity_core.run_models import (
+    from activity_core.kinds.instruction.activities import TriageActivities as activities
+    from activity_core.runs.models import (
         WORKFLOW_NAME,
         BoundaryInput,
         CallLlmInput,

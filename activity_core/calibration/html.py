@@ -14,8 +14,8 @@ from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from activity_core.calibration import GateReport, Piece, TickEvidence
-from activity_core.definitions import ActivityDefinition
+from activity_core.calibration.gate import GateReport, Piece, TickEvidence
+from activity_core.definitions.loader import ActivityDefinition
 from activity_core.store.models import RunRecord
 
 _WIDTH = 920
