@@ -37,7 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from activity_core.calibration.gate import MIN_WALK_TICKS, schedule_window
-from activity_core.definitions.loader import ActivityDefinition, load_definition
+from activity_core.definitions.base import DefinitionBase
+from activity_core.definitions.loader import load_definition
 from activity_core.devstack.embedded import start_postgres
 from activity_core.settings import PROJECT_ROOT, Settings
 from activity_core.store import RunQuery, RunStore, apply_migrations, create_pool
@@ -53,9 +54,9 @@ GOAL = 5.0
 # One scheduled run per definition and day, at the tick, as the schedule records them.
 _FILL_SCHEDULED = """
 INSERT INTO activity_runs
-    (definition_id, workflow_id, run_id, trigger, scheduled_at, local_date, started_at, finished_at,
+    (definition_id, workflow_id, run_id, trigger, scheduled_at, tick_at, local_date, started_at, finished_at,
      status, summary, items_kept, items_quarantined, truncated, llm_latency_ms, llm_attempts, counts)
-SELECT 'def-' || d, 'def-' || d || '-' || day::date, 'run', 'schedule', tick, day::date,
+SELECT 'def-' || d, 'def-' || d || '-' || day::date, 'run', 'schedule', tick, tick, day::date,
        tick + interval '2 seconds', tick + interval '95 seconds',
        CASE WHEN h < 0.002 THEN 'failed_config' WHEN h < 0.03 THEN 'failed_llm_timeout'
             WHEN h < 0.13 THEN 'partial' ELSE 'clean' END,
@@ -134,7 +135,7 @@ async def measure(cases: dict[str, Callable[[], Awaitable[object]]], repeat: int
 
 
 async def main(rows: int, repeat: int) -> int:
-    definition: ActivityDefinition = load_definition("daily-statehub-wsjf-triage", PROJECT_ROOT / "definitions").definition
+    definition: DefinitionBase = load_definition("daily-statehub-wsjf-triage", PROJECT_ROOT / "definitions").definition
     definition = definition.model_copy(update={"id": "def-3"})
     async with scratch_database() as dsn:
         pool = await create_pool(dsn, min_size=1, max_size=1, command_timeout=600)

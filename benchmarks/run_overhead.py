@@ -24,11 +24,11 @@ from temporalio.worker import Worker
 from activity_core.kinds.instruction.activities import TriageActivities
 from activity_core.devstack.stack import local_stack
 from activity_core.observability.metrics import Metrics
-from activity_core.runs.models import InstructionInput
+from activity_core.runs.models import RunInput
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
-from activity_core.temporal.worker import connect_temporal, open_triage_dependencies
-from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
+from activity_core.temporal.worker import connect_temporal, open_services
+from activity_core.kinds.instruction.workflow import InstructionRun
 from bare_workflow import STEPS, BareWorkflow, no_op  # a module of its own: the sandbox re-imports it
 
 async def _timed(coro) -> float:
@@ -43,7 +43,7 @@ async def main(runs: int) -> int:
     print(f"starting the local stack in {data_dir} ...", file=sys.stderr)
     with local_stack(settings, lambda m: print(m, file=sys.stderr), persistent=False) as endpoints:
         client = await connect_temporal(endpoints.temporal_address, settings.temporal_namespace)
-        async with open_triage_dependencies(settings, endpoints, Metrics()) as deps:
+        async with open_services(settings, endpoints, Metrics()) as deps:
             await apply_migrations(deps.runs.pool, settings.migrations_dir)
             worker = Worker(
                 client,
@@ -54,8 +54,8 @@ async def main(runs: int) -> int:
             async with worker:
                 async def triage() -> None:
                     summary = await client.execute_workflow(
-                        InstructionWorkflow.run,
-                        InstructionInput(definition_id="daily-statehub-wsjf-triage"),
+                        InstructionRun.run,
+                        RunInput(definition_id="daily-statehub-wsjf-triage"),
                         id=f"bench-triage-{uuid.uuid4().hex}",
                         task_queue=settings.task_queue,
                     )

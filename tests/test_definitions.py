@@ -44,7 +44,7 @@ def test_the_triage_definition_declares_the_run() -> None:
     assert (d.llm.temperature, d.llm.max_tokens, d.llm.max_depth) == (0.2, 1800, 2)
     assert d.llm.model_params["reasoning_effort"] == "medium"
     assert d.output.top_n == 7
-    assert d.evidence.note_key("2026-06-26") == "daily-triage-2026-06-26"
+    assert d.evidence.note_key_pattern == "daily-triage-{date}"
 
 
 def test_committed_schema_matches_the_model() -> None:

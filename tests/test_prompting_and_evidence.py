@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from activity_core.definitions.loader import ScheduleSpec, load_definition
-from activity_core.kinds.instruction.evidence import note_markdown, progress_payload, progress_summary
+from activity_core.definitions.loader import load_definition
+from activity_core.definitions.schedule import DailySchedule
+from activity_core.definitions.schedule import IntervalSchedule
+from activity_core.kinds.instruction.evidence import note, note_key, progress
 from activity_core.kinds.instruction.prompting import CONTEXT_BEGIN, CONTEXT_END, bound_context, render_prompt
-from activity_core.runs.models import LlmCall, RunOutcome
+from activity_core.runs.attribution import attribute
+from activity_core.runs.models import KindOutcome, Trigger
 from activity_core.settings import PROJECT_ROOT
-from activity_core.definitions.ticks import is_schedule_tick, local_date_of, tick_on, ticks_between
+from tests.history.factories import make_run, triage_definition
 
 
 @dataclass
@@ -52,62 +55,91 @@ def test_state_hub_text_cannot_break_out_of_the_data_block() -> None:
 
 def test_prompt_states_the_contract() -> None:
     loaded = load_definition("daily-statehub-wsjf-triage", PROJECT_ROOT / "definitions")
-    prompt = render_prompt(loaded.prompt_template, local_date="2026-06-26", top_n=7, context="- task abc", item_schema="{}")
+    prompt = render_prompt(loaded.files[loaded.definition.prompt.template], local_date="2026-06-26", top_n=7, context="- task abc", item_schema="{}")
     assert "Today is 2026-06-26" in prompt and "at most 7" in prompt
     assert prompt.index(CONTEXT_BEGIN) < prompt.index("- task abc") < prompt.index(CONTEXT_END)
     assert '{"type": "end", "item_count": <N>}' in prompt
     assert "emit fewer well-formed items rather than more" in prompt
-    again = render_prompt(loaded.prompt_template, local_date="2026-06-26", top_n=7, context="", item_schema="{}", reask_feedback="line 3: invalid_json")
+    again = render_prompt(loaded.files[loaded.definition.prompt.template], local_date="2026-06-26", top_n=7, context="", item_schema="{}", reask_feedback="line 3: invalid_json")
     assert "line 3: invalid_json" in again
 
 
-SPEC = ScheduleSpec(hour=7, minute=20, time_zone="Europe/Berlin")
+SPEC = DailySchedule(hour=7, minute=20, time_zone="Europe/Berlin")
 
 
 def test_ticks_follow_berlin_wall_clock_across_dst() -> None:
-    assert tick_on(date(2027, 3, 27), SPEC) == datetime(2027, 3, 27, 6, 20, tzinfo=timezone.utc)  # CET
-    assert tick_on(date(2027, 3, 28), SPEC) == datetime(2027, 3, 28, 5, 20, tzinfo=timezone.utc)  # CEST
-    assert tick_on(date(2026, 10, 25), SPEC) == datetime(2026, 10, 25, 6, 20, tzinfo=timezone.utc)
-    days = ticks_between(date(2026, 10, 24), date(2026, 10, 26), SPEC)
-    assert [d.date() for d in days] == [date(2026, 10, 26), date(2026, 10, 25), date(2026, 10, 24)]
+    assert SPEC.tick_on(date(2027, 3, 27)) == datetime(2027, 3, 27, 6, 20, tzinfo=timezone.utc)  # CET
+    assert SPEC.tick_on(date(2027, 3, 28)) == datetime(2027, 3, 28, 5, 20, tzinfo=timezone.utc)  # CEST
+    assert SPEC.tick_on(date(2026, 10, 25)) == datetime(2026, 10, 25, 6, 20, tzinfo=timezone.utc)
+    ticks = SPEC.ticks_back(SPEC.tick_on(date(2026, 10, 26)), 3)
+    assert [t.date() for t in ticks] == [date(2026, 10, 26), date(2026, 10, 25), date(2026, 10, 24)]
+    assert SPEC.latest_tick(datetime(2026, 10, 26, 6, 19, tzinfo=timezone.utc)) == SPEC.tick_on(date(2026, 10, 25))
+
+
+def test_interval_ticks_are_epoch_aligned() -> None:
+    every = IntervalSchedule(every_seconds=5)
+    now = datetime(2026, 12, 2, 10, 0, 7, 500000, tzinfo=timezone.utc)
+    assert every.latest_tick(now) == datetime(2026, 12, 2, 10, 0, 5, tzinfo=timezone.utc)
+    assert every.is_tick(every.latest_tick(now)) and not every.is_tick(now)
+    assert every.ticks_back(every.latest_tick(now), 3)[-1] == datetime(2026, 12, 2, 9, 59, 55, tzinfo=timezone.utc)
 
 
 def test_only_an_exact_tick_is_a_scheduled_run() -> None:
-    tick = tick_on(date(2026, 6, 26), SPEC)
-    assert is_schedule_tick(tick, SPEC)
-    assert not is_schedule_tick(tick.replace(second=7), SPEC)  # `temporal schedule trigger` at 07:20:07
-    assert not is_schedule_tick(None, SPEC)
-    assert local_date_of(datetime(2026, 6, 25, 22, 30, tzinfo=timezone.utc), "Europe/Berlin") == date(2026, 6, 26)
+    tick = SPEC.tick_on(date(2026, 6, 26))
+    assert SPEC.is_tick(tick)
+    assert not SPEC.is_tick(tick.replace(second=7))  # `temporal schedule trigger` at 07:20:07
+    assert SPEC.local_date(datetime(2026, 6, 25, 22, 30, tzinfo=timezone.utc)) == date(2026, 6, 26)
 
 
-def _outcome(**changes) -> RunOutcome:
-    base = dict(
-        definition_id="daily-statehub-wsjf-triage", workflow_id="wf-1", run_id="r-1", trigger="schedule",
-        local_date="2026-06-26", status="partial",
-        boundary={
-            "framing": "ndjson", "truncated": False, "summary": "two things matter",
-            "items": [{"rank": 1, "candidate": "c-1", "title": "Fix | pipes", "computed_score": 5.33, "next_action": "do it"}],
-            "quarantined": [{"line": 3, "reason": "invalid_json", "detail": "Expecting ','", "snippet": "x" * 2000}],
-            "counts": {"accepted": 1, "quarantined": 1},
-        },
-        llm=LlmCall(content="raw", finish_reason="stop", model="m", provider="p", usage=None, latency_ms=10, attempts=1),
+def test_attribution_tells_schedule_late_trigger_and_manual_apart() -> None:
+    tick = SPEC.tick_on(date(2026, 6, 26))
+    by = "daily-statehub-wsjf-triage"
+    on_time = attribute(SPEC, started_at=tick.replace(second=3), scheduled_at=tick, scheduled_by=by)
+    assert (on_time.trigger, on_time.tick_at, on_time.start_lag_seconds) == (Trigger.SCHEDULE, tick, 3.0)
+    backfill = attribute(SPEC, started_at=tick.replace(day=28), scheduled_at=tick, scheduled_by=by)
+    assert backfill.trigger is Trigger.LATE and backfill.start_lag_seconds == 2 * 86400
+    triggered = attribute(SPEC, started_at=tick.replace(second=8), scheduled_at=tick.replace(second=7), scheduled_by=by)
+    assert triggered.trigger is Trigger.TRIGGER and triggered.tick_at is None
+    assert attribute(SPEC, started_at=tick, scheduled_at=None, scheduled_by=None).trigger is Trigger.MANUAL
+
+
+def _record(**changes):  # type: ignore[no-untyped-def]
+    fields = dict(
+        status="partial",
+        summary="two things matter",
+        items=[{"rank": 1, "candidate": "c-1", "title": "Fix | pipes", "computed_score": 5.33, "next_action": "do it"}],
+        quarantined=[{"line": 3, "reason": "invalid_json", "detail": "Expecting ','", "snippet": "x" * 2000}],
+        items_kept=1,
+        items_quarantined=1,
     )
-    base.update(changes)
-    return RunOutcome(**base)
+    fields.update(changes)
+    return make_run(date(2026, 6, 26), **fields)
 
 
 def test_evidence_carries_report_and_bounded_quarantine() -> None:
-    payload = progress_payload(_outcome())
-    assert payload["status"] == "partial" and payload["failure_class"] is None
-    assert payload["items"][0]["candidate"] == "c-1"
-    assert len(payload["quarantined"][0]["snippet"]) == 512
-    note = note_markdown(_outcome())
-    assert "| 1 | `c-1` | Fix \\| pipes | 5.33 | do it |" in note
-    assert "`invalid_json`" in note
+    definition = triage_definition()
+    draft = progress(definition, _record(), KindOutcome(status="partial"))
+    assert draft.payload["status"] == "partial" and draft.payload["failure_class"] is None
+    assert draft.payload["items"][0]["candidate"] == "c-1"
+    assert len(draft.payload["quarantined"][0]["snippet"]) == 512
+    body = note(definition, _record(), KindOutcome(status="partial")).body_markdown
+    assert "| 1 | `c-1` | Fix \\| pipes | 5.33 | do it |" in body
+    assert "`invalid_json`" in body
 
 
 def test_failed_run_evidence_names_the_failure_class() -> None:
-    failed = _outcome(status="failed_config", boundary=None, llm=None, error_message="profile 'x' is not configured")
-    assert progress_payload(failed)["failure_class"] == "failed_config"
-    assert "failed_config: profile 'x' is not configured" in progress_summary(failed)
-    assert "- status: **failed_config**" in note_markdown(failed)
+    definition = triage_definition()
+    failed = KindOutcome(status="failed_config", error_message="profile 'x' is not configured")
+    record = _record(items=[], quarantined=[], items_kept=0, items_quarantined=0, summary=None)
+    draft = progress(definition, record, failed)
+    assert draft.payload["failure_class"] == "failed_config"
+    assert "failed_config: profile 'x' is not configured" in draft.summary
+    assert "- status: **failed_config**" in note(definition, record, failed).body_markdown
+
+
+def test_only_the_scheduled_run_writes_the_days_note_key() -> None:
+    definition = triage_definition()
+    scheduled = _record()
+    manual = make_run(date(2026, 6, 26), id=2, trigger="manual")
+    assert note_key(definition, scheduled) == "daily-triage-2026-06-26"
+    assert note_key(definition, manual) == "daily-triage-2026-06-26-manual-run-2"

@@ -1,13 +1,14 @@
-"""The calibration gate: can the daily triage be trusted unattended?
+"""The calibration gate: can a definition be trusted unattended?
 
 ACTIVITY-WP-0009-T01 asks for ``required`` (three) clean consecutive *scheduled* runs, each
-with matching evidence in four systems. This module walks the definition's schedule from
-the newest tick back and asks each system about each tick's run separately:
+with matching evidence in every system. This module walks the definition's schedule from
+the newest tick back and asks each system about each tick's run separately, for the
+evidence the definition's kind declares (``activity_core.kinds.registry``):
 
 * Temporal: the workflow execution exists and completed;
 * PostgreSQL: the ``activity_runs`` row says ``clean``;
 * State Hub: the progress event whose id the row recorded is there;
-* State Hub: the working-memory note under the row's note key is there.
+* State Hub: the working-memory note under the row's note key is there (kinds that write one).
 
 A tick without a scheduled run (the worker was down) is missed and breaks the streak; manual
 runs are never looked at, so they neither count nor break it. Evidence a system could not
@@ -21,6 +22,7 @@ rules are unit-testable without any server.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,11 +33,15 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activity_core.clients.state_hub import StateHubClient, StateHubError
-from activity_core.definitions.loader import ActivityDefinition, ScheduleSpec
+from activity_core.definitions.base import DefinitionBase
+from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
+from activity_core.kinds.registry import KINDS
+from activity_core.runs.models import Evidence as Declared
 from activity_core.store.feedback import Feedback, FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.store.models import RunRecord
-from activity_core.definitions.ticks import local_date_of, tick_on, ticks_between
+
+Spec = DailySchedule | IntervalSchedule
 
 DEFAULT_REQUIRED = 3
 # How many ticks the walk looks back (more when more runs are required): enough to show a
@@ -108,10 +114,14 @@ class TickEvidence:
     pending: bool = False
     feedback: tuple[Feedback, ...] = ()
 
+    required: frozenset[Piece] = frozenset(Piece)
+
     @property
     def counted(self) -> bool:
-        return self.run is not None and len(self.evidence) == len(Piece) and all(
-            e.check is Check.PASSED for e in self.evidence.values()
+        return (
+            self.run is not None
+            and self.required <= set(self.evidence)
+            and all(e.check is Check.PASSED for e in self.evidence.values())
         )
 
     def problem(self) -> str:
@@ -206,13 +216,19 @@ class NoScheduledRuns(LookupError):
     """The definition has no scheduled run at or before the time asked about."""
 
 
-def newest_tick_day(spec: ScheduleSpec, now: datetime) -> date:
+def newest_tick_day(spec: Spec, now: datetime) -> date:
     """The local day of the last tick at or before ``now``."""
-    today = local_date_of(now, spec.time_zone)
-    return today if tick_on(today, spec) <= now else today - timedelta(days=1)
+    return spec.local_date(spec.latest_tick(now))
 
 
-def is_pending(tick: datetime, run: RunRecord | None, spec: ScheduleSpec, now: datetime) -> bool:
+def required_pieces(definition: DefinitionBase) -> frozenset[Piece]:
+    """The evidence a run of this definition's kind must leave: Temporal's, plus what the kind declares."""
+    declared = KINDS[definition.kind].evidence
+    wanted = {Declared.ROW: Piece.ROW, Declared.PROGRESS_EVENT: Piece.PROGRESS, Declared.NOTE: Piece.NOTE}
+    return frozenset({Piece.TEMPORAL, *(piece for evidence, piece in wanted.items() if evidence in declared)})
+
+
+def is_pending(tick: datetime, run: RunRecord | None, spec: Spec, now: datetime) -> bool:
     """Whether the tick's run may still be going or about to be recorded: a run may take up to
     its execution timeout, so until then a tick without a finished run is not yet decided."""
     grace = timedelta(seconds=spec.execution_timeout_seconds)
@@ -233,7 +249,7 @@ async def calibration_status(
     feedback: FeedbackStore,
     temporal: Client | Unreachable,
     state_hub: StateHubClient,
-    definition: ActivityDefinition,
+    definition: DefinitionBase,
     *,
     required: int = DEFAULT_REQUIRED,
     now: datetime,
@@ -256,19 +272,16 @@ class ScheduleWindow:
 
     ticks: list[datetime]
     runs: dict[datetime, RunRecord]
-    first_day: date | None
-    """Local day of the definition's first scheduled run: no tick before it can have been missed."""
+    first_tick: datetime | None
+    """The definition's first scheduled run's tick: no tick before it can have been missed."""
 
 
-async def schedule_window(history: HistoryStore, definition: ActivityDefinition, *, days: int, now: datetime) -> ScheduleWindow:
+async def schedule_window(history: HistoryStore, definition: DefinitionBase, *, count: int, now: datetime) -> ScheduleWindow:
     spec = definition.schedule
-    newest_day = newest_tick_day(spec, now)
-    ticks = ticks_between(newest_day - timedelta(days=days - 1), newest_day, spec)
+    ticks = spec.ticks_back(spec.latest_tick(now), count)
     first = await history.first_scheduled_at(definition.id)
     rows = await history.scheduled_runs_between(definition.id, ticks[-1], ticks[0])
-    return ScheduleWindow(
-        ticks=ticks, runs=runs_by_tick(rows), first_day=local_date_of(first, spec.time_zone) if first else None
-    )
+    return ScheduleWindow(ticks=ticks, runs=runs_by_tick(rows), first_tick=first)
 
 
 async def gather_ticks(
@@ -276,7 +289,7 @@ async def gather_ticks(
     feedback: FeedbackStore,
     temporal: Client | Unreachable,
     state_hub: StateHubClient,
-    definition: ActivityDefinition,
+    definition: DefinitionBase,
     *,
     walk: int,
     now: datetime,
@@ -284,14 +297,15 @@ async def gather_ticks(
     """The last ``walk`` ticks at or before ``now`` (none before the first scheduled run),
     each with the evidence of its run, newest first; and whether the first run was reached."""
     spec = definition.schedule
-    window = await schedule_window(history, definition, days=walk, now=now)
-    days = {tick: local_date_of(tick, spec.time_zone) for tick in window.ticks}
-    if window.first_day is None or window.first_day > days[window.ticks[0]]:
+    window = await schedule_window(history, definition, count=walk, now=now)
+    if window.first_tick is None or window.first_tick > window.ticks[0]:
         raise NoScheduledRuns(
             f"definition {definition.id!r} has no scheduled run at or before {now.isoformat(timespec='seconds')} "
             "in activity_runs: has its schedule fired yet (`activity-core schedules sync`, a worker polling)?"
         )
-    ticks = [tick for tick in window.ticks if days[tick] >= window.first_day]
+    first_tick = window.first_tick
+    ticks = [tick for tick in window.ticks if tick >= first_tick]
+    required = required_pieces(definition)
 
     def pending(tick: datetime) -> bool:
         return is_pending(tick, window.runs.get(tick), spec, now)
@@ -305,36 +319,47 @@ async def gather_ticks(
         gathered.append(
             TickEvidence(
                 tick=tick,
-                local_date=days[tick],
+                local_date=spec.local_date(tick),
                 run=RunRef.of(run) if run else None,
                 evidence=evidence.get(run.id, {}) if run else {},
                 pending=pending(tick),
                 feedback=tuple(verdicts.get(run.id, ())) if run else (),
+                required=required,
             )
         )
-    return gathered, days[window.ticks[-1]] <= window.first_day
+    return gathered, window.ticks[-1] <= first_tick
 
 
 async def _evidence(
-    runs: list[RunRecord], temporal: Client | Unreachable, state_hub: StateHubClient, definition: ActivityDefinition
+    runs: list[RunRecord], temporal: Client | Unreachable, state_hub: StateHubClient, definition: DefinitionBase
 ) -> dict[int, dict[Piece, Evidence]]:
     if not runs:
         return {}
     since = min(run.started_at for run in runs) - _CLOCK_SKEW
+    required = required_pieces(definition)
+    note_keys = [run.note_key for run in runs if run.note_key]
     temporal_checks, events, notes = await asyncio.gather(
         asyncio.gather(*(_temporal_check(temporal, run) for run in runs)),
         _state_hub_ids(state_hub.list_progress(definition.evidence.progress_event_type, since=since), "id"),
-        _state_hub_ids(state_hub.list_notes(prefix=_note_prefix(definition)), "key"),
+        _state_hub_ids(state_hub.list_notes(prefix=os.path.commonprefix(note_keys)), "key")
+        if Piece.NOTE in required and note_keys
+        else _nothing(),
     )
-    return {
-        run.id: {
+    gathered = {}
+    for run, temporal_check in zip(runs, temporal_checks, strict=True):
+        pieces = {
             Piece.TEMPORAL: temporal_check,
             Piece.ROW: _row_check(run),
             Piece.PROGRESS: _found(events, run.progress_event_id, "progress event", "the row recorded no progress event id"),
-            Piece.NOTE: _found(notes, run.note_key, "note", "the row recorded no note key"),
         }
-        for run, temporal_check in zip(runs, temporal_checks, strict=True)
-    }
+        if Piece.NOTE in required:
+            pieces[Piece.NOTE] = _found(notes, run.note_key, "note", "the row recorded no note key")
+        gathered[run.id] = pieces
+    return gathered
+
+
+async def _nothing() -> set[str]:
+    return set()
 
 
 def _row_check(run: RunRecord) -> Evidence:
@@ -383,6 +408,3 @@ def _found(listed: set[str] | Evidence, wanted: str | None, what: str, unrecorde
         return Evidence(Check.PASSED, f"{what} {wanted} found in State Hub")
     return Evidence(Check.FAILED, f"{what} {wanted} is not in State Hub")
 
-
-def _note_prefix(definition: ActivityDefinition) -> str:
-    return definition.evidence.note_key_pattern.split("{date}", 1)[0]

@@ -15,7 +15,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from activity_core.calibration.gate import GateReport, Piece, TickEvidence
-from activity_core.definitions.loader import ActivityDefinition
+from activity_core.definitions.base import DefinitionBase
 from activity_core.store.models import RunRecord
 
 _WIDTH = 920
@@ -45,7 +45,7 @@ class Day:
 
 @dataclass(frozen=True)
 class ReportData:
-    definition: ActivityDefinition
+    definition: DefinitionBase
     gate: GateReport
     days: list[Day]
     """Oldest first, as the timeline reads left to right."""

@@ -29,8 +29,9 @@ from activity_core.calibration.gate import (
 )
 from activity_core.clients.state_hub import ProgressEvent, StateHubClient, StateHubError
 from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_stores, require, run_command
-from activity_core.definitions.loader import ActivityDefinition, DefinitionError, DefinitionNotFound, load_definition
-from activity_core.kinds.instruction.evidence import SOURCE
+from activity_core.definitions.base import DefinitionBase
+from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_definition
+from activity_core.runs.evidence import SOURCE
 from activity_core.runs.report import clip
 from activity_core.settings import Settings
 from activity_core.store import RunStore
@@ -109,7 +110,7 @@ async def connect_temporal_or_unreachable(settings: Settings) -> Client | Unreac
         return Unreachable(f"Temporal at {address} is unreachable: {exc or type(exc).__name__}")
 
 
-def load_for_command(name: str, settings: Settings, definition_id: str) -> ActivityDefinition | None:
+def load_for_command(name: str, settings: Settings, definition_id: str) -> DefinitionBase | None:
     try:
         return load_definition(definition_id, settings.definitions_dir).definition
     except (DefinitionError, DefinitionNotFound) as exc:
@@ -121,11 +122,11 @@ def load_for_command(name: str, settings: Settings, definition_id: str) -> Activ
 
 
 EvidenceWork = Callable[
-    [HistoryStore, FeedbackStore, "Client | Unreachable", StateHubClient, ActivityDefinition, datetime], Awaitable[T]
+    [HistoryStore, FeedbackStore, "Client | Unreachable", StateHubClient, DefinitionBase, datetime], Awaitable[T]
 ]
 
 
-def over_evidence(name: str, definition_id: str, gather: EvidenceWork[T], emit: Callable[[T, ActivityDefinition], int]) -> int:
+def over_evidence(name: str, definition_id: str, gather: EvidenceWork[T], emit: Callable[[T, DefinitionBase], int]) -> int:
     """The plumbing `calibration status` and `report` share: settings, the four sources, errors.
 
     ``gather`` reads what it needs from the stores, Temporal and State Hub; ``emit`` prints or
@@ -158,14 +159,14 @@ def handle_status(args: argparse.Namespace) -> int:
     async def gather(history, feedback, temporal, state_hub, definition, now) -> GateReport:
         return await calibration_status(history, feedback, temporal, state_hub, definition, required=args.required, now=now)
 
-    def emit(report: GateReport, definition: ActivityDefinition) -> int:
+    def emit(report: GateReport, definition: DefinitionBase) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
         return 0 if report.met else 1
 
     return over_evidence("calibration status", args.definition, gather, emit)
 
 
-def render_gate(report: GateReport, definition: ActivityDefinition) -> str:
+def render_gate(report: GateReport, definition: DefinitionBase) -> str:
     spec = definition.schedule
     verdict = "MET" if report.met else "NOT MET"
     lines = [

@@ -13,11 +13,10 @@ from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import over_evidence
 from activity_core.commands.run import DEFAULT_DEFINITION
 from activity_core.commands.runs import bounded_int, fail
-from activity_core.definitions.loader import ActivityDefinition
+from activity_core.definitions.base import DefinitionBase
 from activity_core.calibration.html import Day, ReportData, render_html
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
-from activity_core.definitions.ticks import local_date_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +42,7 @@ def handle_report(args: argparse.Namespace) -> int:
     async def gather(history, feedback, temporal, state_hub, definition, now) -> ReportData:
         return await build_report(history, feedback, temporal, state_hub, definition, days=args.days, now=now)
 
-    def emit(data: ReportData, definition: ActivityDefinition) -> int:
+    def emit(data: ReportData, definition: DefinitionBase) -> int:
         try:
             args.html.write_text(render_html(data), encoding="utf-8")
         except OSError as exc:
@@ -61,25 +60,25 @@ async def build_report(
     feedback: FeedbackStore,
     temporal: Client | Unreachable,
     state_hub: StateHubClient,
-    definition: ActivityDefinition,
+    definition: DefinitionBase,
     *,
     days: int,
     now: datetime,
 ) -> ReportData:
     """Everything the page shows; raises ``NoScheduledRuns`` like ``calibration_status``."""
     gate = await calibration_status(history, feedback, temporal, state_hub, definition, now=now)
-    window = await schedule_window(history, definition, days=days, now=now)
+    window = await schedule_window(history, definition, count=days, now=now)
     spec = definition.schedule
     timeline = []
     for tick in reversed(window.ticks):
-        run, local_date = window.runs.get(tick), local_date_of(tick, spec.time_zone)
+        run, local_date = window.runs.get(tick), spec.local_date(tick)
         timeline.append(
             Day(
                 tick=tick,
                 local_date=local_date,
                 run=run,
                 pending=is_pending(tick, run, spec, now),
-                before_history=window.first_day is None or local_date < window.first_day,
+                before_history=window.first_tick is None or tick < window.first_tick,
             )
         )
     return ReportData(

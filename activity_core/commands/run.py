@@ -11,15 +11,15 @@ from activity_core.definitions.loader import DefinitionError, DefinitionNotFound
 from activity_core.devstack.embedded import EmbeddedServerError
 from activity_core.devstack.stack import local_stack
 from activity_core.observability.metrics import Metrics
-from activity_core.runs.models import InstructionInput, RunStatus
+from activity_core.runs.models import RunInput, RunStatus
 from activity_core.runs.report import render_run
 from activity_core.temporal.awaiting import await_run
 from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
 from activity_core.store.pool import StoreError
-from activity_core.temporal.worker import ServiceEndpoints, connect_temporal, create_worker, open_triage_dependencies
-from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
+from activity_core.kinds.registry import KINDS
+from activity_core.temporal.worker import ServiceEndpoints, call_ceilings, connect_temporal, create_worker, open_services
 
 DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"
 
@@ -70,7 +70,7 @@ def handle(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        definitions = load_all(settings.definitions_dir)
+        definitions = load_all(settings.definitions_dir, call_ceilings(settings))
         if args.definition not in definitions:
             raise DefinitionNotFound(args.definition, settings.definitions_dir, sorted(definitions))
     except (DefinitionError, DefinitionNotFound) as exc:
@@ -90,33 +90,34 @@ def handle(args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, endpoints: ServiceEndpoints, definitions: dict, args: argparse.Namespace) -> int:
     client = await connect_temporal(endpoints.temporal_address, settings.temporal_namespace)
-    async with open_triage_dependencies(settings, endpoints, Metrics()) as deps:
+    async with open_services(settings, endpoints, Metrics()) as deps:
         applied = await apply_migrations(deps.runs.pool, settings.migrations_dir)
         _progress(f"  migrations: {', '.join(applied) if applied else 'up to date'}")
         for action in await sync_schedules(client, definitions, task_queue=settings.task_queue):
             _progress(f"  schedule {action}")
         if args.no_worker:
-            return await _trigger_and_report(client, deps, settings, args)
+            return await _trigger_and_report(client, deps, settings, definitions, args)
         worker = create_worker(
             client,
             task_queue=settings.task_queue,
-            deps=deps,
+            services=deps,
             graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
         )
         async with worker:
             _progress(f"  worker polling task queue {settings.task_queue!r}")
-            code = await _trigger_and_report(client, deps, settings, args)
+            code = await _trigger_and_report(client, deps, settings, definitions, args)
             if args.stay_up:
                 _progress("activity-core: staying up for the schedule; Ctrl-C stops")
                 await asyncio.Event().wait()
             return code
 
 
-async def _trigger_and_report(client, deps, settings: Settings, args: argparse.Namespace) -> int:
+async def _trigger_and_report(client, deps, settings: Settings, definitions: dict, args: argparse.Namespace) -> int:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    kind = KINDS[definitions[args.definition].definition.kind]
     handle = await client.start_workflow(
-        InstructionWorkflow.run,
-        InstructionInput(definition_id=args.definition),
+        kind.workflow_name,
+        RunInput(definition_id=args.definition),
         id=f"manual-{args.definition}-{stamp}",
         task_queue=settings.task_queue,
         execution_timeout=timedelta(seconds=args.timeout),

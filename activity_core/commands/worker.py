@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "worker",
         help="run the Temporal worker (health and metrics on ACTIVITY_CORE_HEALTH_PORT)",
         description=(
-            "Poll the task queue and run InstructionWorkflow and its activities. Needs TEMPORAL_ADDRESS, "
+            "Poll the task queue and run the workflows and activities of every definition kind. Needs TEMPORAL_ADDRESS, "
             "DATABASE_URL, LLM_CONNECT_URL and STATE_HUB_URL. Serves /healthz, /readyz and /metrics on "
             "ACTIVITY_CORE_HEALTH_PORT. SIGTERM drains in-flight activities for "
             "ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS before exiting."

@@ -1,7 +1,8 @@
-"""What the workflow and its activities hand each other.
+"""What a run's lifecycle and its kind's steps hand each other, whatever the kind.
 
 Plain dataclasses (stdlib only) so the workflow sandbox imports them cheaply and Temporal's
-default converter stores them as JSON in the history. One input type per activity.
+default converter stores them as JSON in the history. One input type per activity. Nothing
+here carries model output or a prompt: those stay in PostgreSQL, keyed by the run.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
-
-WORKFLOW_NAME = "InstructionWorkflow"
 
 
 class RunStatus(StrEnum):
-    """The outcome of a run: clean or partial, or the one failure class that says what failed."""
+    """The outcome of a run: clean or partial, or the one failure class that says what failed.
+
+    One closed set for every kind (the table's CHECK constraint repeats it); each kind uses
+    the classes that apply to it.
+    """
 
     RUNNING = "running"
     CLEAN = "clean"
@@ -33,38 +35,51 @@ class RunStatus(StrEnum):
 
 
 class Trigger(StrEnum):
+    """How a run was fired. Only ``schedule`` runs count for calibration."""
+
     SCHEDULE = "schedule"
+    """A schedule action for one of the spec's ticks, started within the on-time bound."""
+    LATE = "late"
+    """A schedule action for a tick, started later: a catch-up after an outage, or a backfill."""
+    TRIGGER = "trigger"
+    """``temporal schedule trigger``: the schedule's action, started off its spec."""
     MANUAL = "manual"
+    """A workflow started directly (``temporal workflow start``, ``activity-core run``)."""
+
+
+class Evidence(StrEnum):
+    """What a run of a kind leaves behind; the calibration gate checks exactly these."""
+
+    ROW = "row"
+    PROGRESS_EVENT = "progress_event"
+    NOTE = "note"
 
 
 @dataclass(frozen=True)
-class InstructionInput:
-    """The workflow's one argument; the same JSON operators pass to ``temporal workflow start``."""
+class RunInput:
+    """Every kind's workflow argument; the same JSON operators pass to ``temporal workflow start``."""
 
     definition_id: str
 
 
 @dataclass(frozen=True)
-class RunPlan:
-    """The slice of a definition the workflow needs to orchestrate (it cannot read files)."""
+class RunRef:
+    """Which run an activity works for: the row's key (one row per Temporal run)."""
 
-    definition_id: str
-    call_timeout_seconds: int
-    heartbeat_timeout_seconds: int
-    max_attempts: int
-    retry_initial_seconds: float
-    retry_total_seconds: int
-    reask_on_failed_output: int
-    state_hub_retry_total_seconds: int
-
-
-@dataclass(frozen=True)
-class RunStartedInput:
     definition_id: str
     workflow_id: str
     run_id: str
+
+
+@dataclass(frozen=True)
+class StartRunInput:
+    run: RunRef
+    kind: str
     started_at: datetime
     scheduled_at: datetime | None
+    """``TemporalScheduledStartTime``: set by schedule actions, triggers and backfills alike."""
+    scheduled_by: str | None
+    """``TemporalScheduledById``: the schedule that started the run, if any."""
 
 
 @dataclass(frozen=True)
@@ -73,70 +88,44 @@ class RunIdentity:
 
     trigger: str
     local_date: str
-    scheduled_at: datetime | None
+    tick_at: datetime | None
+    start_lag_seconds: float | None
 
 
 @dataclass(frozen=True)
-class ReadContextInput:
-    definition_id: str
+class EvidencePlan:
+    """The slice of a definition the lifecycle needs to post its evidence."""
+
+    state_hub_call_seconds: float
+    state_hub_retry_total_seconds: int
+    retry_initial_seconds: float
+    writes_note: bool
 
 
 @dataclass(frozen=True)
-class PlanningContext:
-    prompt_context: str
-    known_refs: list[str]
-    workstreams_total: int
-    tasks_total: int
-    workstreams_in_prompt: int
-    tasks_in_prompt: int
+class RunStart:
+    """The started row, or why the run cannot run (its row then says ``failed_config``)."""
+
+    identity: RunIdentity
+    evidence: EvidencePlan | None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
-class CallLlmInput:
-    definition_id: str
-    workflow_id: str
-    run_id: str
-    local_date: str
-    prompt_context: str
-    reask_feedback: str | None = None
+class KindOutcome:
+    """What a kind's steps return: the status and, when failed, what failed in one line."""
 
-
-@dataclass(frozen=True)
-class LlmCall:
-    content: str
-    finish_reason: str | None
-    model: str | None
-    provider: str | None
-    usage: dict[str, Any] | None
-    latency_ms: int
-    attempts: int
-
-
-@dataclass(frozen=True)
-class BoundaryInput:
-    definition_id: str
-    content: str
-    finish_reason: str | None
-    known_refs: list[str]
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """Everything the evidence and the finished row are written from."""
-
-    definition_id: str
-    workflow_id: str
-    run_id: str
-    trigger: str
-    local_date: str
     status: str
     error_message: str | None = None
-    boundary: dict[str, Any] | None = None
-    llm: LlmCall | None = None
-    reasks: int = 0
-    llm_attempts_failed: int | None = None
+    detail: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
-    known_refs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EvidenceInput:
+    run: RunRef
+    identity: RunIdentity
+    outcome: KindOutcome
 
 
 @dataclass(frozen=True)
@@ -147,10 +136,10 @@ class EvidenceIds:
 
 
 @dataclass(frozen=True)
-class RecordFinishedInput:
-    outcome: RunOutcome
+class FinishRunInput:
+    run: RunRef
+    outcome: KindOutcome
     finished_at: datetime
-    evidence: EvidenceIds
 
 
 @dataclass(frozen=True)
@@ -161,8 +150,8 @@ class RunSummary:
     status: str
     trigger: str
     local_date: str
-    items_kept: int
-    items_quarantined: int
     error_message: str | None
     progress_event_id: str | None
     note_id: str | None
+    detail: str | None = None
+    """The kind's one-line account of what the run produced (items kept, exit code, targets up)."""

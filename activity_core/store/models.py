@@ -21,22 +21,64 @@ class RunStarted(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     definition_id: str
+    kind: str
     workflow_id: str
     run_id: str
     trigger: Trigger
-    scheduled_at: AwareDatetime | None = Field(description="The schedule's tick, if any.")
-    local_date: date = Field(description="The Europe/Berlin date the run belongs to.")
+    scheduled_at: AwareDatetime | None = Field(description="TemporalScheduledStartTime, if any.")
+    tick_at: AwareDatetime | None = Field(default=None, description="The spec's tick of a schedule or late run.")
+    start_lag_seconds: float | None = None
+    local_date: date = Field(description="The run's date in its definition's time zone (UTC if it has none).")
     started_at: AwareDatetime
 
     @model_validator(mode="after")
-    def _scheduled_run_has_tick(self) -> RunStarted:
-        if self.trigger is Trigger.SCHEDULE and self.scheduled_at is None:
-            raise ValueError("a run with trigger 'schedule' needs scheduled_at (its cron tick)")
+    def _tick_runs_have_tick(self) -> RunStarted:
+        if self.trigger in (Trigger.SCHEDULE, Trigger.LATE) and self.tick_at is None:
+            raise ValueError(f"a run with trigger {self.trigger.value!r} needs tick_at (its schedule tick)")
         return self
 
 
+class RunReport(BaseModel):
+    """What the trust boundary made of a model's answer, as the row keeps it for reviewers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    framing: str
+    truncated: bool
+    summary: str | None = None
+    items: list[dict[str, Any]] = Field(default_factory=list, description="The kept, ranked report.")
+    quarantined: list[dict[str, Any]] = Field(default_factory=list)
+    counts: dict[str, Any] = Field(default_factory=dict)
+    raw_content: str | None = Field(default=None, description="The judged model output, for replay.")
+    known_refs: list[str] = Field(default_factory=list, description="The allow-list the boundary used.")
+    reasks: int = 0
+
+    @field_validator("summary", "items", "quarantined", "raw_content", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        """PostgreSQL text and jsonb hold neither NUL nor lone surrogates; model output may.
+
+        Each becomes U+FFFD; everything else is kept as the model wrote it.
+        """
+        return _storable(value)
+
+
+class LlmCallRecord(BaseModel):
+    """How llm-connect answered the run's last call, and the versions that produced the run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str | None
+    provider: str | None
+    usage: dict[str, Any] | None
+    finish_reason: str | None
+    latency_ms: int
+    attempts: int
+    versions: dict[str, str | None] = Field(default_factory=dict)
+
+
 class RunFinished(BaseModel):
-    """The outcome of a run; a failed run fills what it got to before failing."""
+    """The outcome of a run; what its steps recorded on the way stays as they wrote it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -45,22 +87,7 @@ class RunFinished(BaseModel):
     status: RunStatus
     finished_at: AwareDatetime
     error_message: str | None = Field(default=None, description="Already sanitized by the caller.")
-    framing: str | None = None
-    truncated: bool | None = None
-    summary: str | None = None
-    items: list[dict[str, Any]] = Field(default_factory=list, description="The kept, ranked report.")
-    quarantined: list[dict[str, Any]] = Field(default_factory=list)
-    counts: dict[str, Any] = Field(default_factory=dict)
-    llm_model: str | None = None
-    llm_provider: str | None = None
-    llm_usage: dict[str, Any] | None = None
-    llm_finish_reason: str | None = None
-    llm_latency_ms: int | None = None
-    llm_attempts: int | None = None
-    reasks: int = 0
-    raw_content: str | None = Field(default=None, description="The full model output, for replay.")
     timings: dict[str, Any] = Field(default_factory=dict)
-    known_refs: list[str] = Field(default_factory=list, description="The allow-list the boundary used.")
 
     @field_validator("status")
     @classmethod
@@ -69,13 +96,9 @@ class RunFinished(BaseModel):
             raise ValueError("a finished run cannot have status 'running'")
         return value
 
-    @field_validator("error_message", "summary", "items", "quarantined", "raw_content", mode="before")
+    @field_validator("error_message", mode="before")
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
-        """PostgreSQL text and jsonb hold neither NUL nor lone surrogates; model output may.
-
-        Each becomes U+FFFD; everything else is kept as the model wrote it.
-        """
         return _storable(value)
 
 
@@ -99,10 +122,13 @@ class RunRecord(BaseModel):
 
     id: int
     definition_id: str
+    kind: str
     workflow_id: str
     run_id: str
     trigger: Trigger
     scheduled_at: datetime | None
+    tick_at: datetime | None
+    start_lag_seconds: float | None
     local_date: date
     started_at: datetime
     finished_at: datetime | None
@@ -129,11 +155,13 @@ class RunRecord(BaseModel):
     note_key: str | None
     timings: dict[str, Any] | None
     known_refs: list[str] | None = None
+    versions: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
     updated_at: datetime
 
 
 class RunQuery(BaseModel):
-    """The filters of ``runs list``; ``since`` is a Europe/Berlin calendar date."""
+    """The filters of ``runs list``; ``since`` is a calendar date in each run's own time zone."""
 
     model_config = ConfigDict(frozen=True)
 

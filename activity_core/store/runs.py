@@ -8,20 +8,18 @@ or, for the calibration walk, by the schedule's tick, matching the indexes of
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+import hashlib
+from datetime import datetime, time, timedelta, timezone
 
 import asyncpg
 
-from activity_core.store.models import RunFinished, RunQuery, RunRecord, RunStarted
+from activity_core.store.models import LlmCallRecord, RunFinished, RunQuery, RunRecord, RunReport, RunStarted
 from activity_core.store.pool import StoreError
-
-# The zone of the rows' local_date, and so of the calendar dates `runs list --since` takes.
-_BERLIN = ZoneInfo("Europe/Berlin")
 
 _COLUMNS = ", ".join(RunRecord.model_fields)
 
 _NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
+_EARLIEST_ZONE_OFFSET = timedelta(hours=14)
 
 SCHEDULED_RUNS_SQL = f"""
 SELECT {_COLUMNS} FROM activity_runs
@@ -32,21 +30,50 @@ LIMIT $2
 
 _INSERT_STARTED = """
 INSERT INTO activity_runs
-    (definition_id, workflow_id, run_id, trigger, scheduled_at, local_date, started_at, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'running')
+    (definition_id, kind, workflow_id, run_id, trigger, scheduled_at, tick_at, start_lag_seconds,
+     local_date, started_at, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running')
 ON CONFLICT (workflow_id, run_id) DO NOTHING
 RETURNING id
 """
 
-_UPDATE_FINISHED = """
+_SET_REPORT = """
 UPDATE activity_runs SET
-    status = $3, finished_at = $4, error_message = $5, framing = $6, truncated = $7,
-    summary = $8, items = $9, quarantined = $10, counts = $11, items_kept = $12,
-    items_quarantined = $13, llm_model = $14, llm_provider = $15, llm_usage = $16,
-    llm_finish_reason = $17, llm_latency_ms = $18, llm_attempts = $19, reasks = $20,
-    raw_content = $21, timings = $22, known_refs = $23, updated_at = now()
+    framing = $3, truncated = $4, summary = $5, items = $6, quarantined = $7, counts = $8,
+    items_kept = $9, items_quarantined = $10, raw_content = $11, known_refs = $12, reasks = $13,
+    updated_at = now()
 WHERE workflow_id = $1 AND run_id = $2
 RETURNING id
+"""
+
+_SET_LLM_CALL = """
+UPDATE activity_runs SET
+    llm_model = $3, llm_provider = $4, llm_usage = $5, llm_finish_reason = $6, llm_latency_ms = $7,
+    llm_attempts = $8, versions = $9, updated_at = now()
+WHERE workflow_id = $1 AND run_id = $2
+RETURNING id
+"""
+
+_SET_LLM_ATTEMPTS = """
+UPDATE activity_runs SET llm_attempts = $3, updated_at = now()
+WHERE workflow_id = $1 AND run_id = $2
+RETURNING id
+"""
+
+_SET_RESULT = """
+UPDATE activity_runs SET result = $3, updated_at = now()
+WHERE workflow_id = $1 AND run_id = $2
+RETURNING id
+"""
+
+# Only the first finish of a run moves it out of 'running'; a retried finish rewrites the
+# outcome but reports that it was not the first, so metrics count each run once.
+_UPDATE_FINISHED = """
+UPDATE activity_runs AS run SET
+    status = $3, finished_at = $4, error_message = $5, timings = $6, updated_at = now()
+FROM (SELECT id, status FROM activity_runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE) AS before
+WHERE run.id = before.id
+RETURNING before.status = 'running' AS first
 """
 
 # A retried post returns the id State Hub already gave, so only a different id is refused.
@@ -61,6 +88,13 @@ _SET_NOTE = """
 UPDATE activity_runs SET note_id = $3, note_key = $4, updated_at = now()
 WHERE workflow_id = $1 AND run_id = $2
 RETURNING id
+"""
+
+_PUT_ARTIFACT = """
+INSERT INTO run_artifacts (workflow_id, run_id, name, content, sha256, bytes)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (workflow_id, run_id, name)
+DO UPDATE SET content = EXCLUDED.content, sha256 = EXCLUDED.sha256, bytes = EXCLUDED.bytes, created_at = now()
 """
 
 
@@ -89,9 +123,13 @@ def list_runs_statement(query: RunQuery) -> tuple[str, list[object]]:
             args.append(value)
             conditions.append(f"{column} = ${len(args)}")
     if query.since is not None:
-        # A bound on started_at (not local_date) keeps `since` a range in every listing index.
-        args.append(datetime.combine(query.since, time.min, tzinfo=_BERLIN))
+        # Each row's local_date is in its own definition's zone. No zone is ahead of UTC by
+        # more than 14 h, so a run of that date or later started at or after this bound: the
+        # bound keeps `since` a range of every listing index, local_date makes it exact.
+        args.append(datetime.combine(query.since, time.min, tzinfo=timezone.utc) - _EARLIEST_ZONE_OFFSET)
         conditions.append(f"started_at >= ${len(args)}")
+        args.append(query.since)
+        conditions.append(f"local_date >= ${len(args)}")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     args.append(query.limit)
     return f"SELECT {_COLUMNS} FROM activity_runs {where} {_NEWEST_FIRST} LIMIT ${len(args)}", args
@@ -122,10 +160,13 @@ class RunStore:
             row_id = await conn.fetchval(
                 _INSERT_STARTED,
                 run.definition_id,
+                run.kind,
                 run.workflow_id,
                 run.run_id,
                 run.trigger,
                 run.scheduled_at,
+                run.tick_at,
+                run.start_lag_seconds,
                 run.local_date,
                 run.started_at,
                 timeout=self._timeout,
@@ -140,46 +181,95 @@ class RunStore:
                 )
         return row_id
 
-    async def record_run_finished(self, run: RunFinished) -> None:
-        row_id = await self._fetchval(
-            _UPDATE_FINISHED,
-            run.workflow_id,
-            run.run_id,
-            run.status,
-            run.finished_at,
-            run.error_message,
-            run.framing,
-            run.truncated,
-            run.summary,
-            run.items,
-            run.quarantined,
-            run.counts,
-            len(run.items),
-            len(run.quarantined),
-            run.llm_model,
-            run.llm_provider,
-            run.llm_usage,
-            run.llm_finish_reason,
-            run.llm_latency_ms,
-            run.llm_attempts,
-            run.reasks,
-            run.raw_content,
-            run.timings,
-            run.known_refs,
-        )
-        if row_id is None:
-            raise RunNotStarted(
-                f"cannot finish workflow {run.workflow_id} run {run.run_id}: "
-                "it was never recorded as started"
-            )
-
-    async def progress_event_id(self, workflow_id: str) -> str | None:
-        """The event id stored by any run of ``workflow_id``: the post's idempotency scope."""
-        return await self._fetchval(
-            "SELECT progress_event_id FROM activity_runs"
-            " WHERE workflow_id = $1 AND progress_event_id IS NOT NULL"
-            f" {_NEWEST_FIRST} LIMIT 1",
+    async def set_report(self, workflow_id: str, run_id: str, report: RunReport) -> None:
+        await self._update(
+            "report",
+            _SET_REPORT,
             workflow_id,
+            run_id,
+            report.framing,
+            report.truncated,
+            report.summary,
+            report.items,
+            report.quarantined,
+            report.counts,
+            len(report.items),
+            len(report.quarantined),
+            report.raw_content,
+            report.known_refs,
+            report.reasks,
+        )
+
+    async def set_llm_call(self, workflow_id: str, run_id: str, call: LlmCallRecord) -> None:
+        await self._update(
+            "llm call",
+            _SET_LLM_CALL,
+            workflow_id,
+            run_id,
+            call.model,
+            call.provider,
+            call.usage,
+            call.finish_reason,
+            call.latency_ms,
+            call.attempts,
+            call.versions,
+        )
+
+    async def set_llm_attempts(self, workflow_id: str, run_id: str, attempts: int) -> None:
+        """How many llm-connect attempts a run spent before failing (no answer to record)."""
+        await self._update("llm attempts", _SET_LLM_ATTEMPTS, workflow_id, run_id, attempts)
+
+    async def set_result(self, workflow_id: str, run_id: str, result: dict[str, object]) -> None:
+        """A non-instruction kind's result (JSON), as its own model dumped it."""
+        await self._update("result", _SET_RESULT, workflow_id, run_id, result)
+
+    async def record_run_finished(self, run: RunFinished) -> bool:
+        """Write the outcome; True the first time the run leaves 'running' (count it then)."""
+        first = await self._fetchrow(
+            _UPDATE_FINISHED, run.workflow_id, run.run_id, run.status, run.finished_at, run.error_message, run.timings
+        )
+        if first is None:
+            raise RunNotStarted(
+                f"cannot finish workflow {run.workflow_id} run {run.run_id}: it was never recorded as started"
+            )
+        return bool(first["first"])
+
+    async def run_record(self, workflow_id: str, run_id: str) -> RunRecord:
+        row = await self._fetchrow(
+            f"SELECT {_COLUMNS} FROM activity_runs WHERE workflow_id = $1 AND run_id = $2", workflow_id, run_id
+        )
+        if row is None:
+            raise RunNotStarted(f"workflow {workflow_id} run {run_id} was never recorded as started")
+        return RunRecord.model_validate(dict(row))
+
+    async def progress_event_id(self, workflow_id: str, run_id: str) -> str | None:
+        """The event id this run stored: a retried post finds it and posts nothing."""
+        return await self._fetchval(
+            "SELECT progress_event_id FROM activity_runs WHERE workflow_id = $1 AND run_id = $2",
+            workflow_id,
+            run_id,
+        )
+
+    async def put_artifact(self, workflow_id: str, run_id: str, name: str, content: str) -> str:
+        """Keep a step's large input or output with the run; returns its SHA-256 (hex)."""
+        encoded = content.encode("utf-8", errors="surrogatepass")
+        digest = hashlib.sha256(encoded).hexdigest()
+        storable = encoded.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            try:
+                await conn.execute(
+                    _PUT_ARTIFACT, workflow_id, run_id, name, storable, digest, len(encoded), timeout=self._timeout
+                )
+            except asyncpg.ForeignKeyViolationError:
+                raise RunNotStarted(f"workflow {workflow_id} run {run_id} was never recorded as started") from None
+        return digest
+
+    async def artifact(self, workflow_id: str, run_id: str, name: str) -> str | None:
+        return await self._fetchval(
+            "SELECT content FROM run_artifacts WHERE workflow_id = $1 AND run_id = $2 AND name = $3",
+            workflow_id,
+            run_id,
+            name,
         )
 
     async def set_progress_event_id(self, workflow_id: str, run_id: str, event_id: str) -> None:
@@ -202,10 +292,12 @@ class RunStore:
 
     async def set_note_id(self, workflow_id: str, run_id: str, note_id: str, note_key: str) -> None:
         """Later calls win: rewriting the note under its key replaces it in State Hub too."""
-        if await self._fetchval(_SET_NOTE, workflow_id, run_id, note_id, note_key) is None:
+        await self._update(f"note {note_key}", _SET_NOTE, workflow_id, run_id, note_id, note_key)
+
+    async def _update(self, what: str, sql: str, workflow_id: str, run_id: str, *args: object) -> None:
+        if await self._fetchval(sql, workflow_id, run_id, *args) is None:
             raise RunNotStarted(
-                f"cannot store note {note_key} for workflow {workflow_id} run {run_id}: "
-                "it was never recorded as started"
+                f"cannot store the {what} of workflow {workflow_id} run {run_id}: it was never recorded as started"
             )
 
     async def get_run(self, ref: str) -> RunRecord | None:

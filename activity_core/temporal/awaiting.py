@@ -15,10 +15,12 @@ from activity_core.runs.models import RunStatus, RunSummary
 async def await_run(handle: WorkflowHandle) -> RunSummary:
     """The run's summary; re-raises a workflow failure that is not a recorded run outcome."""
     try:
-        return await handle.result()
+        summary = await handle.result()
     except WorkflowFailureError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError) and cause.type in {s.value for s in RunStatus} and cause.details:
             details = cause.details[0]
             return details if isinstance(details, RunSummary) else RunSummary(**details)
         raise
+    # A handle started by workflow name has no result type: the summary arrives as JSON.
+    return summary if isinstance(summary, RunSummary) else RunSummary(**summary)

@@ -20,6 +20,7 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleCalendarSpec,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
@@ -31,8 +32,11 @@ from temporalio.client import (
 from temporalio.converter import default as default_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from activity_core.definitions.loader import ActivityDefinition, LoadedDefinition
-from activity_core.runs.models import WORKFLOW_NAME, InstructionInput
+from activity_core.definitions.base import DefinitionBase
+from activity_core.definitions.loader import LoadedDefinition
+from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
+from activity_core.kinds.registry import KINDS
+from activity_core.runs.models import RunInput
 
 OWNER_MEMO_KEY = "managed-by"
 OWNER = "activity-core"
@@ -64,9 +68,14 @@ class SyncAction:
         return f"{self.kind.value:<9} {self.schedule_id}: {self.detail}"
 
 
-def fingerprint(definition: ActivityDefinition, task_queue: str) -> str:
+def workflow_name(definition: DefinitionBase) -> str:
+    """The registered name of the workflow a definition's kind runs."""
+    return KINDS[definition.kind].workflow_name
+
+
+def fingerprint(definition: DefinitionBase, task_queue: str) -> str:
     decided = {
-        "workflow": WORKFLOW_NAME,
+        "workflow": workflow_name(definition),
         "task_queue": task_queue,
         "schedule": definition.schedule.model_dump(mode="json"),
         "definition_id": definition.id,
@@ -74,27 +83,18 @@ def fingerprint(definition: ActivityDefinition, task_queue: str) -> str:
     return hashlib.sha256(json.dumps(decided, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def desired_schedule(definition: ActivityDefinition, task_queue: str, state: ScheduleState) -> Schedule:
+def desired_schedule(definition: DefinitionBase, task_queue: str, state: ScheduleState) -> Schedule:
     spec = definition.schedule
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            WORKFLOW_NAME,
-            InstructionInput(definition_id=definition.id),
+            workflow_name(definition),
+            RunInput(definition_id=definition.id),
             id=definition.id,
             task_queue=task_queue,
             execution_timeout=timedelta(seconds=spec.execution_timeout_seconds),
             memo={FINGERPRINT_MEMO_KEY: fingerprint(definition, task_queue)},
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    hour=[ScheduleRange(spec.hour)],
-                    minute=[ScheduleRange(spec.minute)],
-                    second=[ScheduleRange(0)],
-                )
-            ],
-            time_zone_name=spec.time_zone,
-        ),
+        spec=temporal_spec(spec),
         policy=SchedulePolicy(
             overlap=_OVERLAP[spec.overlap],
             catchup_window=timedelta(seconds=spec.catchup_window_seconds),
@@ -103,11 +103,20 @@ def desired_schedule(definition: ActivityDefinition, task_queue: str, state: Sch
     )
 
 
+def temporal_spec(spec: DailySchedule | IntervalSchedule) -> ScheduleSpec:
+    if isinstance(spec, DailySchedule):
+        calendar = ScheduleCalendarSpec(
+            hour=[ScheduleRange(spec.hour)], minute=[ScheduleRange(spec.minute)], second=[ScheduleRange(0)]
+        )
+        return ScheduleSpec(calendars=[calendar], time_zone_name=spec.time_zone)
+    return ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=spec.every_seconds))])
+
+
 def _disabled_note(definition_id: str) -> str:
     return f"{DISABLED_NOTE_PREFIX} definitions/{definition_id}.yaml has enabled: false"
 
 
-def _desired_state(definition: ActivityDefinition, current: ScheduleState | None) -> ScheduleState:
+def _desired_state(definition: DefinitionBase, current: ScheduleState | None) -> ScheduleState:
     """Disabled pauses with our note; enabled keeps an operator's pause but lifts ours."""
     if not definition.enabled:
         return ScheduleState(paused=True, note=_disabled_note(definition.id))
@@ -141,7 +150,7 @@ async def sync_schedules(
     return actions
 
 
-async def _sync_one(client: Client, definition: ActivityDefinition, *, task_queue: str, dry_run: bool) -> SyncAction:
+async def _sync_one(client: Client, definition: DefinitionBase, *, task_queue: str, dry_run: bool) -> SyncAction:
     handle = client.get_schedule_handle(definition.id)
     try:
         description = await handle.describe()
@@ -180,7 +189,7 @@ async def _sync_one(client: Client, definition: ActivityDefinition, *, task_queu
     return SyncAction(definition.id, kind, ", ".join(changes) + " changed; " + _describe_spec(definition))
 
 
-def _changes(definition: ActivityDefinition, task_queue: str, current: Schedule) -> list[str]:
+def _changes(definition: DefinitionBase, task_queue: str, current: Schedule) -> list[str]:
     changed = []
     if _memo_value(current.action, FINGERPRINT_MEMO_KEY) != fingerprint(definition, task_queue):
         changed.append("definition")
@@ -206,6 +215,5 @@ async def _pause_orphans(client: Client, known: set[str], *, dry_run: bool) -> l
     return actions
 
 
-def _describe_spec(definition: ActivityDefinition) -> str:
-    spec = definition.schedule
-    return f"daily {spec.hour:02d}:{spec.minute:02d} {spec.time_zone}, overlap {spec.overlap}"
+def _describe_spec(definition: DefinitionBase) -> str:
+    return f"{definition.schedule.describe()}, overlap {definition.schedule.overlap}"

@@ -1,7 +1,8 @@
 """Wiring only: Temporal client, the clients and store the activities use, the worker.
 
-``open_triage_dependencies`` and ``create_worker`` are what the ``worker`` command, the local
-stack and the tests share, so all three run the same worker.
+``open_services`` and ``create_worker`` are what the ``worker`` command, the local stack and
+the tests share, so all three run the same worker, registering exactly the kinds' workflows
+and activities (``activity_core.kinds.registry``).
 """
 
 from __future__ import annotations
@@ -18,17 +19,18 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
-from activity_core.kinds.instruction.activities import TriageActivities, TriageDependencies
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
-from activity_core.definitions.loader import load_all
+from activity_core.definitions.base import CallCeilings
+from activity_core.definitions.loader import DefinitionCache, load_all
+from activity_core.kinds.registry import registered_activities, registered_workflows
 from activity_core.observability.health import HealthServer, run_checks
 from activity_core.observability.logging import redact, register_secret, register_settings_secrets
 from activity_core.observability.metrics import Metrics, MetricsExposition, temporal_prometheus_runtime
 from activity_core.settings import Settings
 from activity_core.store.pool import create_pool
+from activity_core.runs.services import Services
 from activity_core.store.runs import RunStore
-from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
 
 log = logging.getLogger("activity_core.temporal.worker")
 
@@ -77,10 +79,15 @@ async def connect_temporal(address: str, namespace: str, runtime: Runtime | None
     return await Client.connect(address, namespace=namespace, runtime=runtime)
 
 
+def call_ceilings(settings: Settings) -> CallCeilings:
+    return CallCeilings(
+        llm_call_seconds=settings.llm_connect_timeout_seconds,
+        state_hub_call_seconds=settings.state_hub_timeout_seconds,
+    )
+
+
 @asynccontextmanager
-async def open_triage_dependencies(
-    settings: Settings, endpoints: ServiceEndpoints, metrics: Metrics
-) -> AsyncIterator[TriageDependencies]:
+async def open_services(settings: Settings, endpoints: ServiceEndpoints, metrics: Metrics) -> AsyncIterator[Services]:
     for secret in (endpoints.state_hub_token, endpoints.database_dsn):
         if secret:
             register_secret(secret)
@@ -101,8 +108,10 @@ async def open_triage_dependencies(
                 endpoints.llm_connect_url, timeout_seconds=settings.llm_connect_timeout_seconds
             ) as llm_connect,
         ):
-            yield TriageDependencies(
-                definitions_dir=settings.definitions_dir,
+            ceilings = call_ceilings(settings)
+            yield Services(
+                definitions=DefinitionCache(settings.definitions_dir, ceilings),
+                ceilings=ceilings,
                 state_hub=state_hub,
                 llm_connect=llm_connect,
                 runs=RunStore(pool, timeout=settings.db_command_timeout_seconds),
@@ -113,12 +122,12 @@ async def open_triage_dependencies(
         await pool.close()
 
 
-def create_worker(client: Client, *, task_queue: str, deps: TriageDependencies, graceful_shutdown: timedelta) -> Worker:
+def create_worker(client: Client, *, task_queue: str, services: Services, graceful_shutdown: timedelta) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[InstructionWorkflow],
-        activities=TriageActivities(deps).all(),
+        workflows=registered_workflows(),
+        activities=registered_activities(services),
         graceful_shutdown_timeout=graceful_shutdown,
     )
 
@@ -129,7 +138,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     Refuses to start on an invalid definition: a schedule must never fire into a definition
     the worker cannot run.
     """
-    load_all(settings.definitions_dir)
+    load_all(settings.definitions_dir, call_ceilings(settings))
     endpoints = ServiceEndpoints.from_settings(settings)
     register_settings_secrets(settings)
     metrics = Metrics()
@@ -139,14 +148,14 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with open_triage_dependencies(settings, endpoints, metrics) as deps:
+    async with open_services(settings, endpoints, metrics) as services:
         worker = create_worker(
             client,
             task_queue=settings.task_queue,
-            deps=deps,
+            services=services,
             graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
         )
-        checks = {"temporal_worker": lambda: worker.is_running, "postgres": deps.runs.ping}
+        checks = {"temporal_worker": lambda: worker.is_running, "postgres": services.runs.ping}
         async with AsyncExitStack() as running:
             if settings.health_port:
                 health = HealthServer(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from activity_core.runs.models import WORKFLOW_NAME, RunStatus
+from activity_core.kinds.instruction.workflow import WORKFLOW_NAME
+from activity_core.runs.models import RunStatus
 from tests.deploy.kustomize import render
 from tests.deploy.leaks import leaks
 

@@ -26,15 +26,15 @@ import asyncpg
 import pytest
 from temporalio.client import Client, ScheduleBackfill, ScheduleOverlapPolicy
 
-from activity_core.definitions.loader import ActivityDefinition, load_all
+from activity_core.definitions.base import DefinitionBase
+from activity_core.definitions.loader import load_all
 from activity_core.observability.metrics import Metrics
 from activity_core.temporal.schedules import sync_schedules
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.store.migrations import apply_migrations
 from activity_core.store.models import RunQuery, RunRecord
-from activity_core.definitions.ticks import tick_on
-from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_triage_dependencies
+from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_services
 from tests.fixtures.runtime import TriageHarness, stack_settings, write_test_definition
 from tests.fixtures.servers import _dsn_with_database
 
@@ -49,7 +49,7 @@ NO_EVENT = [date(2026, 6, 29), date(2026, 6, 30), date(2026, 7, 1)]
 @dataclass
 class ScheduledHistory:
     harness: TriageHarness
-    definition: ActivityDefinition
+    definition: DefinitionBase
     history: HistoryStore
     feedback: FeedbackStore
 
@@ -62,7 +62,7 @@ class ScheduledHistory:
         return self.harness.client
 
     def tick(self, day: date) -> datetime:
-        return tick_on(day, self.definition.schedule)
+        return self.definition.schedule.tick_on(day)
 
     def after(self, day: date) -> datetime:
         """A ``now`` safely past the day's tick and its run's execution window."""
@@ -113,11 +113,11 @@ async def scheduled_history(
     state_hub_emulator.reset()
     llm_connect_emulator.reset()
     try:
-        async with open_triage_dependencies(settings, ServiceEndpoints.from_settings(settings), Metrics()) as deps:
+        async with open_services(settings, ServiceEndpoints.from_settings(settings), Metrics()) as deps:
             await apply_migrations(deps.runs.pool, settings.migrations_dir)
             definitions = load_all(settings.definitions_dir)
             await sync_schedules(temporal_client, definitions, task_queue=settings.task_queue)
-            worker = create_worker(temporal_client, task_queue=settings.task_queue, deps=deps, graceful_shutdown=timedelta(seconds=2))
+            worker = create_worker(temporal_client, task_queue=settings.task_queue, services=deps, graceful_shutdown=timedelta(seconds=2))
             async with worker:
                 harness = TriageHarness(
                     client=temporal_client, settings=settings, endpoints=ServiceEndpoints.from_settings(settings),

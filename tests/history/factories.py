@@ -6,28 +6,32 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from activity_core.calibration.gate import Check, Evidence, Piece, RunRef, TickEvidence
-from activity_core.definitions.loader import ActivityDefinition, ScheduleSpec, load_definition
+from activity_core.definitions.base import DefinitionBase
+from activity_core.definitions.loader import load_definition
+from activity_core.definitions.schedule import DailySchedule
 from activity_core.settings import PROJECT_ROOT
 from activity_core.store.models import RunRecord
-from activity_core.definitions.ticks import tick_on
 
-SPEC = ScheduleSpec(hour=7, minute=20)
+SPEC = DailySchedule(hour=7, minute=20)
 
 
-def triage_definition() -> ActivityDefinition:
+def triage_definition() -> DefinitionBase:
     return load_definition("daily-statehub-wsjf-triage", PROJECT_ROOT / "definitions").definition
 
 
 def make_run(day: date, *, id: int = 1, status: str = "clean", trigger: str = "schedule", **fields: Any) -> RunRecord:
-    tick = tick_on(day, SPEC)
+    tick = SPEC.tick_on(day)
     started = tick + timedelta(seconds=2)
     values: dict[str, Any] = {
         "id": id,
         "definition_id": "daily-statehub-wsjf-triage",
+        "kind": "instruction",
         "workflow_id": f"daily-statehub-wsjf-triage-{tick:%Y-%m-%dT%H:%M:%SZ}",
         "run_id": f"run-{id}",
         "trigger": trigger,
         "scheduled_at": tick if trigger == "schedule" else None,
+        "tick_at": tick if trigger == "schedule" else None,
+        "start_lag_seconds": 2.0 if trigger == "schedule" else None,
         "local_date": day,
         "started_at": started,
         "finished_at": None if status == "running" else started + timedelta(seconds=40),
@@ -70,7 +74,7 @@ def evidence(**checks: Check) -> dict[Piece, Evidence]:
 def tick_evidence(day: date, kind: str, *, row_id: int = 1) -> TickEvidence:
     """A tick of a given kind: ok, missed, pending, or the name of a piece that failed/unknown
     (``note-failed``, ``progress-unknown``)."""
-    tick = tick_on(day, SPEC)
+    tick = SPEC.tick_on(day)
     if kind == "missed":
         return TickEvidence(tick=tick, local_date=day, run=None)
     if kind == "pending":

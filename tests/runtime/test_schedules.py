@@ -13,7 +13,6 @@ from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, Sch
 from activity_core.definitions.loader import load_all
 from activity_core.devstack.embedded import temporal_cli_path
 from activity_core.temporal.schedules import SyncKind, sync_schedules
-from activity_core.definitions.ticks import tick_on
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration
@@ -134,10 +133,13 @@ async def test_temporal_cli_describes_the_schedule(
     assert calendar["hour"][0]["start"] == 7 and calendar["minute"][0]["start"] == 20
 
 
-async def test_backfilled_tick_is_recorded_as_scheduled_and_a_trigger_as_manual(triage: TriageHarness) -> None:
+async def test_a_backfill_is_late_and_a_trigger_is_trigger(triage: TriageHarness) -> None:
+    """Temporal stamps both with the schedule's id and a start time; only the lag and the tick tell."""
     await _sync(triage.client, triage.settings)
     handle = triage.client.get_schedule_handle(triage.definition_id)
-    tick = tick_on(date(2026, 11, 20), _spec(triage))
+    now = datetime.now(timezone.utc)
+    spec = _spec(triage)
+    tick = spec.tick_on(spec.local_date(now) - timedelta(days=2))  # a tick two days old
     await handle.backfill(ScheduleBackfill(start_at=tick - timedelta(seconds=1), end_at=tick + timedelta(seconds=1), overlap=ScheduleOverlapPolicy.ALLOW_ALL))
     await _wait_for_finished_rows(triage, 1)
     # One request at a time: the dev server's scheduler may drop a backfill that races a trigger.
@@ -145,11 +147,32 @@ async def test_backfilled_tick_is_recorded_as_scheduled_and_a_trigger_as_manual(
 
     rows = await _wait_for_finished_rows(triage, 2)
     by_trigger = {row.trigger: row for row in rows}
-    assert set(by_trigger) == {"schedule", "manual"}
-    scheduled = by_trigger["schedule"]
-    assert scheduled.scheduled_at == tick and str(scheduled.local_date) == "2026-11-20"
-    assert scheduled.status == "clean"
-    assert by_trigger["manual"].scheduled_at is not None  # stamped by Temporal, yet not on a tick
+    assert set(by_trigger) == {"late", "trigger"}
+    late = by_trigger["late"]
+    assert late.tick_at == late.scheduled_at == tick and late.local_date == spec.local_date(tick)
+    assert late.start_lag_seconds is not None and late.start_lag_seconds >= 2 * 86400 - 3600
+    assert by_trigger["trigger"].scheduled_at is not None and by_trigger["trigger"].tick_at is None
+
+
+async def test_an_interval_schedule_fires_genuine_scheduled_runs(
+    make_settings, definition_id: str, temporal_client: Client, state_hub, llm_connect
+) -> None:
+    """The schedule itself fires, unattended: the run is `schedule`, on its tick, within the on-time bound."""
+    from tests.fixtures.runtime import harness_for
+
+    settings = make_settings({"schedule": {"every_seconds": 3, "time_zone": "UTC", "execution_timeout_seconds": 7200},
+                              "evidence": {"note_key_pattern": "test-{date}-{tick}"}})
+    async with harness_for(temporal_client, settings, definition_id, state_hub, llm_connect) as triage:
+        await _sync(triage.client, triage.settings)
+        try:
+            rows = await _wait_for_finished_rows(triage, 1, timeout=30)
+        finally:
+            await triage.client.get_schedule_handle(triage.definition_id).delete()
+    scheduled = rows[-1]
+    assert scheduled.trigger == "schedule" and scheduled.status == "clean"
+    assert scheduled.tick_at is not None and int(scheduled.tick_at.timestamp()) % 3 == 0
+    assert scheduled.start_lag_seconds is not None and 0 <= scheduled.start_lag_seconds < 300
+    assert scheduled.note_key == f"test-{scheduled.local_date}-{scheduled.tick_at:%H%M%S}"
 
 
 def _spec(triage: TriageHarness):

@@ -13,18 +13,20 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from activity_core.cli import main
 from activity_core.devstack.embedded import free_port
 from activity_core.observability.metrics import Metrics
-from activity_core.runs.models import InstructionInput
+from activity_core.runs.models import RunInput
+from activity_core.store.models import RunQuery
 from activity_core.temporal.awaiting import await_run
 from activity_core.store.migrations import apply_migrations
-from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_triage_dependencies
-from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
+from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_services
+from activity_core.kinds.instruction.workflow import InstructionRun
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration
 
 
 def _events_for(harness: TriageHarness, workflow_id: str) -> list[dict]:
-    return [e for e in harness.state_hub.progress_events() if e["idempotency_key"] == workflow_id]
+    """Every event any run of ``workflow_id`` posted (each run's key is ``<workflow id>/<run id>``)."""
+    return [e for e in harness.state_hub.progress_events() if e["idempotency_key"].startswith(f"{workflow_id}/")]
 
 
 async def test_clean_run_writes_row_event_and_note(triage: TriageHarness) -> None:
@@ -41,7 +43,8 @@ async def test_clean_run_writes_row_event_and_note(triage: TriageHarness) -> Non
     assert len(events) == 1 and events[0]["event_type"] == "daily_triage"
     assert row.progress_event_id == events[0]["id"]
     assert events[0]["payload"]["status"] == "clean"
-    notes = [n for n in triage.state_hub.notes() if n["key"] == f"daily-triage-{row.local_date}"]
+    assert row.note_key == f"daily-triage-{row.local_date}-manual-{row.run_id[:12]}"  # not the day's scheduled note
+    notes = [n for n in triage.state_hub.notes() if n["key"] == row.note_key]
     assert len(notes) == 1 and row.note_id == notes[0]["id"]
     assert "## Ranked recommendations" in notes[0]["body_markdown"]
     known = {r["candidate"] for r in row.items or []}
@@ -126,13 +129,13 @@ async def test_state_hub_unreachable_is_failed_state_hub_with_a_row(
     settings = make_settings({"evidence": {"state_hub_retry_total_seconds": 2}})
     settings = settings.model_copy(update={"state_hub_url": f"http://127.0.0.1:{free_port()}"})
     endpoints = ServiceEndpoints.from_settings(settings)
-    async with open_triage_dependencies(settings, endpoints, Metrics()) as deps:
+    async with open_services(settings, endpoints, Metrics()) as deps:
         await apply_migrations(deps.runs.pool, settings.migrations_dir)
-        worker = create_worker(temporal_client, task_queue=settings.task_queue, deps=deps, graceful_shutdown=timedelta(seconds=1))
+        worker = create_worker(temporal_client, task_queue=settings.task_queue, services=deps, graceful_shutdown=timedelta(seconds=1))
         async with worker:
             handle = await temporal_client.start_workflow(
-                InstructionWorkflow.run,
-                InstructionInput(definition_id=definition_id),
+                InstructionRun.run,
+                RunInput(definition_id=definition_id),
                 id=f"manual-{definition_id}",
                 task_queue=settings.task_queue,
             )
@@ -188,3 +191,59 @@ async def test_any_run_replays_from_its_row(
     assert replayed["status"] == row.status
     assert [i["candidate"] for i in replayed["items"]] == [i["candidate"] for i in row.items]
     assert [q["reason"] for q in replayed["quarantined"]] == [q["reason"] for q in row.quarantined]
+
+
+async def test_a_second_run_under_a_used_workflow_id_gets_its_own_evidence(triage: TriageHarness) -> None:
+    first = await triage.start(workflow_id=f"same-{triage.definition_id}")
+    await await_run(first)
+    second = await triage.start(workflow_id=f"same-{triage.definition_id}")  # allowed once the first finished
+    summary = await await_run(second)
+
+    rows = await triage.runs.list_runs(RunQuery(definition_id=triage.definition_id))
+    assert sorted(r.run_id for r in rows) == sorted([first.result_run_id, second.result_run_id])
+    events = _events_for(triage, first.id)
+    assert len(events) == 2 and {e["idempotency_key"] for e in events} == {f"{first.id}/{r.run_id}" for r in rows}
+    assert {r.progress_event_id for r in rows} == {e["id"] for e in events}
+    assert summary.progress_event_id == next(r.progress_event_id for r in rows if r.run_id == second.result_run_id)
+    assert len({r.note_key for r in rows}) == 2  # a manual run never overwrites another run's note
+
+
+async def test_two_schedule_triggers_in_one_second_never_share_evidence(triage: TriageHarness) -> None:
+    from temporalio.client import ScheduleOverlapPolicy
+
+    from activity_core.definitions.loader import load_all
+    from activity_core.temporal.schedules import sync_schedules
+
+    await sync_schedules(triage.client, load_all(triage.settings.definitions_dir), task_queue=triage.settings.task_queue)
+    handle = triage.client.get_schedule_handle(triage.definition_id)
+    try:
+        await asyncio.gather(handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL), handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL))
+        rows = await _settled_rows(triage)
+    finally:
+        await handle.delete()
+    events = [e for e in triage.state_hub.progress_events() if e["payload"]["definition_id"] == triage.definition_id]
+    assert all(r.trigger == "trigger" and r.progress_event_id for r in rows)
+    assert len({r.progress_event_id for r in rows}) == len(rows) == len(events)
+    assert {e["idempotency_key"] for e in events} == {f"{r.workflow_id}/{r.run_id}" for r in rows}
+
+
+async def _settled_rows(triage: TriageHarness, timeout: float = 60.0) -> list:
+    """The definition's rows once some exist, all are finished and none is added for 3 s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    seen: list = []
+    while asyncio.get_running_loop().time() < deadline:
+        rows = await triage.runs.list_runs(RunQuery(definition_id=triage.definition_id))
+        if rows and all(r.status != "running" for r in rows) and len(rows) == len(seen):
+            return rows
+        seen = rows
+        await asyncio.sleep(3)
+    raise AssertionError(f"runs did not settle: {[(r.run_id, r.status) for r in seen]}")
+
+
+def test_the_worker_registers_exactly_the_workflows_of_the_declared_kinds() -> None:
+    from activity_core.kinds.registry import KINDS, registered_workflows
+
+    names = {getattr(w, "__temporal_workflow_definition").name for w in registered_workflows()}
+    assert names == {"InstructionRun", "InstructionWorkflow"}  # the frozen one for one release (ADR-007)
+    assert set(KINDS) == {"instruction"}
+    assert "TaskExecutorWorkflow" not in names

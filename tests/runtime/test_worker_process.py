@@ -21,10 +21,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from activity_core.devstack.embedded import free_port
-from activity_core.runs.models import InstructionInput
+from activity_core.runs.models import RunInput
 from activity_core.settings import PROJECT_ROOT, Settings
 from activity_core.store.models import RunQuery
-from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
+from activity_core.kinds.instruction.workflow import InstructionRun
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration
@@ -125,7 +125,7 @@ async def test_wheel_built_worker_serves_health_metrics_and_drains_on_sigterm(
     health = await _wait_healthy(f"http://127.0.0.1:{port}", worker, log)
     assert {c["name"] for c in health["checks"] if c["ok"]} >= {"temporal_worker", "postgres"}
     summary = await temporal_client.execute_workflow(
-        InstructionWorkflow.run, InstructionInput(definition_id=definition_id),
+        InstructionRun.run, RunInput(definition_id=definition_id),
         id=f"manual-{definition_id}", task_queue=settings.task_queue,
     )
     assert summary.status == "clean"
@@ -169,5 +169,5 @@ async def test_worker_killed_mid_run_is_finished_once_by_another(
     assert summary.status == "clean"
     rows = await harness.runs.list_runs(RunQuery(definition_id=harness.definition_id))
     assert len(rows) == 1 and rows[0].llm_attempts == 2
-    events = [e for e in harness.state_hub.progress_events() if e["idempotency_key"] == handle.id]
+    events = [e for e in harness.state_hub.progress_events() if e["idempotency_key"].startswith(f"{handle.id}/")]
     assert len(events) == 1

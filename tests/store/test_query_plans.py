@@ -16,12 +16,13 @@ from activity_core.store.runs import SCHEDULED_RUNS_SQL, list_runs_statement
 
 _FILL = """
 INSERT INTO activity_runs
-    (definition_id, workflow_id, run_id, trigger, scheduled_at, local_date, started_at,
+    (definition_id, workflow_id, run_id, trigger, scheduled_at, tick_at, local_date, started_at,
      finished_at, status)
 SELECT 'def-' || (g % 5),
        'wf-' || g,
        'run-' || g,
        CASE WHEN g % 10 = 0 THEN 'manual' ELSE 'schedule' END,
+       CASE WHEN g % 10 = 0 THEN NULL ELSE tick END,
        CASE WHEN g % 10 = 0 THEN NULL ELSE tick END,
        (tick AT TIME ZONE 'Europe/Berlin')::date,
        tick + interval '2 seconds',

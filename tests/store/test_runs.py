@@ -18,6 +18,7 @@ from activity_core.store import (
     RunStarted,
     RunStore,
 )
+from activity_core.store.models import LlmCallRecord, RunReport
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -27,23 +28,22 @@ TICK = datetime(2026, 6, 26, 5, 20, tzinfo=UTC)  # 07:20 Europe/Berlin (CEST)
 def started(workflow_id: str = "daily-triage-2026-06-26", **overrides: object) -> RunStarted:
     fields: dict[str, object] = {
         "definition_id": "daily-statehub-wsjf-triage",
+        "kind": "instruction",
         "workflow_id": workflow_id,
         "run_id": "run-1",
         "trigger": "schedule",
         "scheduled_at": TICK,
+        "tick_at": TICK,
+        "start_lag_seconds": 2.0,
         "local_date": date(2026, 6, 26),
         "started_at": TICK + timedelta(seconds=2),
     }
     return RunStarted(**(fields | overrides))
 
 
-def finished(workflow_id: str = "daily-triage-2026-06-26", **overrides: object) -> RunFinished:
+def report(**overrides: object) -> RunReport:
     fields: dict[str, object] = {
-        "workflow_id": workflow_id,
-        "run_id": "run-1",
-        "status": "partial",
-        "finished_at": TICK + timedelta(seconds=40),
-        "framing": "item-framed",
+        "framing": "ndjson",
         "truncated": False,
         "summary": "Two workstreams need attention.",
         "items": [
@@ -52,15 +52,31 @@ def finished(workflow_id: str = "daily-triage-2026-06-26", **overrides: object) 
         ],
         "quarantined": [{"reason": "unknown_reference", "detail": "X-1", "snippet": "<item>…"}],
         "counts": {"items_seen": 3, "kept": 2, "quarantined": 1},
-        "llm_model": "custodian-triage-balanced",
-        "llm_provider": "emulator",
-        "llm_usage": {"prompt_tokens": 1200, "completion_tokens": 640},
-        "llm_finish_reason": "stop",
-        "llm_latency_ms": 3120,
-        "llm_attempts": 2,
-        "reasks": 1,
         "raw_content": "<report>…</report>",
-        "timings": {"read_context": 0.4, "call_llm": 3.1},
+        "known_refs": ["LLM-WP-0006-T07", "ACTIVITY-WP-0009-T01"],
+        "reasks": 1,
+    }
+    return RunReport(**(fields | overrides))
+
+
+LLM_CALL = LlmCallRecord(
+    model="custodian-triage-balanced",
+    provider="emulator",
+    usage={"prompt_tokens": 1200, "completion_tokens": 640},
+    finish_reason="stop",
+    latency_ms=3120,
+    attempts=2,
+    versions={"model": "custodian-triage-balanced", "prompt_template_sha256": "ab12", "item_schema": "report-item.v1"},
+)
+
+
+def finished(workflow_id: str = "daily-triage-2026-06-26", **overrides: object) -> RunFinished:
+    fields: dict[str, object] = {
+        "workflow_id": workflow_id,
+        "run_id": "run-1",
+        "status": "partial",
+        "finished_at": TICK + timedelta(seconds=40),
+        "timings": {"read_context_s": 0.4, "llm_s": 3.1},
     }
     return RunFinished(**(fields | overrides))
 
@@ -70,23 +86,37 @@ async def test_run_lifecycle_round_trip(store: RunStore) -> None:
 
     running = await store.get_run(str(row_id))
     assert running is not None
-    assert (running.id, running.status, running.trigger) == (row_id, "running", "schedule")
-    assert running.scheduled_at == TICK
+    assert (running.id, running.status, running.trigger, running.kind) == (row_id, "running", "schedule", "instruction")
+    assert running.scheduled_at == running.tick_at == TICK and running.start_lag_seconds == 2.0
     assert running.local_date == date(2026, 6, 26)
     assert running.finished_at is None and running.items is None and running.reasks == 0
 
+    await store.set_report("daily-triage-2026-06-26", "run-1", report())
+    await store.set_llm_call("daily-triage-2026-06-26", "run-1", LLM_CALL)
     outcome = finished()
-    await store.record_run_finished(outcome)
+    assert await store.record_run_finished(outcome) is True
 
     record = await store.get_run(str(row_id))
     assert record is not None
     assert record.model_dump(include=set(RunFinished.model_fields)) == outcome.model_dump()
+    assert record.model_dump(include=set(RunReport.model_fields)) == report().model_dump()
+    assert (record.llm_model, record.llm_attempts, record.versions) == (LLM_CALL.model, 2, LLM_CALL.versions)
     assert (record.items_kept, record.items_quarantined) == (2, 1)
     assert record.updated_at >= running.updated_at
 
 
+async def test_artifacts_are_kept_with_their_run(store: RunStore) -> None:
+    await store.record_run_started(started())
+    digest = await store.put_artifact("daily-triage-2026-06-26", "run-1", "answer-1", "ünïcode\x00answer")
+    assert len(digest) == 64
+    assert await store.artifact("daily-triage-2026-06-26", "run-1", "answer-1") == "ünïcode\ufffdanswer"
+    assert await store.artifact("daily-triage-2026-06-26", "run-1", "answer-2") is None
+    with pytest.raises(RunNotStarted, match="workflow wf-ghost"):
+        await store.put_artifact("wf-ghost", "run-1", "answer-1", "x")
+
+
 async def test_failed_run_keeps_its_class_and_message(store: RunStore) -> None:
-    await store.record_run_started(started(trigger="manual", scheduled_at=None))
+    await store.record_run_started(started(trigger="manual", scheduled_at=None, tick_at=None, start_lag_seconds=None))
     await store.record_run_finished(
         RunFinished(
             workflow_id="daily-triage-2026-06-26",
@@ -103,7 +133,7 @@ async def test_failed_run_keeps_its_class_and_message(store: RunStore) -> None:
         "failed_config",
         "llm-connect refused the RunConfig: unknown profile",
     )
-    assert (record.items, record.items_kept, record.llm_model) == ([], 0, None)
+    assert (record.items, record.items_kept, record.llm_model) == (None, None, None)  # it never got an answer
 
 
 async def test_start_is_idempotent_and_keeps_the_first_row(store: RunStore, pool: asyncpg.Pool) -> None:
@@ -126,12 +156,12 @@ async def test_start_is_idempotent_and_keeps_the_first_row(store: RunStore, pool
 
 async def test_finish_is_idempotent_and_the_later_call_wins(store: RunStore, pool: asyncpg.Pool) -> None:
     await store.record_run_started(started())
-    await store.record_run_finished(finished())
-    await store.record_run_finished(finished(status="clean", quarantined=[], reasks=0))
+    assert await store.record_run_finished(finished()) is True
+    assert await store.record_run_finished(finished(status="clean")) is False  # a retry: not counted again
 
     record = await store.get_run("daily-triage-2026-06-26")
     assert record is not None
-    assert (record.status, record.items_quarantined, record.reasks) == ("clean", 0, 0)
+    assert record.status == "clean"
     assert await pool.fetchval("SELECT count(*) FROM activity_runs") == 1
 
 
@@ -140,9 +170,10 @@ async def test_finishing_a_run_never_started_names_the_workflow(store: RunStore)
         await store.record_run_finished(finished("wf-ghost"))
 
 
-def test_scheduled_run_without_its_tick_is_refused() -> None:
-    with pytest.raises(pydantic.ValidationError, match="scheduled_at"):
-        started(scheduled_at=None)
+@pytest.mark.parametrize("trigger", ["schedule", "late"])
+def test_tick_run_without_its_tick_is_refused(trigger: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match="tick_at"):
+        started(trigger=trigger, tick_at=None)
 
 
 def test_naive_datetimes_are_refused() -> None:
@@ -150,18 +181,18 @@ def test_naive_datetimes_are_refused() -> None:
         started(started_at=datetime(2026, 6, 26, 7, 20))
 
 
-async def test_progress_event_id_is_stored_once_per_workflow(store: RunStore) -> None:
+async def test_progress_event_id_is_stored_once_per_run(store: RunStore) -> None:
     workflow = "daily-triage-2026-06-26"
     await store.record_run_started(started(workflow, run_id="run-1"))
-    assert await store.progress_event_id(workflow) is None
+    assert await store.progress_event_id(workflow, "run-1") is None
 
     await store.set_progress_event_id(workflow, "run-1", "evt-1")
     await store.set_progress_event_id(workflow, "run-1", "evt-1")  # a retried activity
-    # A later run of the same workflow (a workflow retry) sees the event already posted.
-    retry = started(workflow, run_id="run-2", started_at=TICK + timedelta(minutes=9))
-    await store.record_run_started(retry)
-    assert await store.progress_event_id(workflow) == "evt-1"
-    assert await store.progress_event_id("another-workflow") is None
+    # A second run under the same workflow id has its own evidence, never the first run's.
+    second = started(workflow, run_id="run-2", started_at=TICK + timedelta(minutes=9))
+    await store.record_run_started(second)
+    assert await store.progress_event_id(workflow, "run-1") == "evt-1"
+    assert await store.progress_event_id(workflow, "run-2") is None
 
     with pytest.raises(ProgressEventConflict, match=f"{workflow} run run-1 already has progress event evt-1"):
         await store.set_progress_event_id(workflow, "run-1", "evt-2")
@@ -215,10 +246,12 @@ async def seed_listing(store: RunStore) -> dict[str, int]:
         ids[name] = await store.record_run_started(
             RunStarted(
                 definition_id=definition,
+                kind="instruction",
                 workflow_id=name,
                 run_id="r",
                 trigger=trigger,
                 scheduled_at=at if trigger == "schedule" else None,
+                tick_at=at if trigger == "schedule" else None,
                 local_date=at.astimezone(BERLIN).date(),
                 started_at=at,
             )
@@ -273,10 +306,12 @@ async def test_scheduled_runs_walk_ticks_newest_first(store: RunStore) -> None:
     ) -> RunStarted:
         return RunStarted(
             definition_id=definition,
+            kind="instruction",
             workflow_id=workflow_id,
             run_id="r",
             trigger="schedule" if tick else "manual",
             scheduled_at=tick,
+            tick_at=tick,
             local_date=started_at.date(),
             started_at=started_at,
         )
@@ -299,9 +334,12 @@ async def test_model_output_postgres_cannot_hold_is_stored_with_replacement_char
     """NUL and lone surrogates in a model's answer must not cost the run its row."""
     await store.record_run_started(started())
     hostile = 'line one\x00{"title": "\ud83d broken pair"}'
-    await store.record_run_finished(
-        finished(raw_content=hostile, summary="sum\x00mary", quarantined=[{"reason": "control_characters", "snippet": hostile}])
+    await store.set_report(
+        "daily-triage-2026-06-26",
+        "run-1",
+        report(raw_content=hostile, summary="sum\x00mary", quarantined=[{"reason": "control_characters", "snippet": hostile}]),
     )
+    await store.record_run_finished(finished())
     row = await store.get_run("daily-triage-2026-06-26")
     assert row is not None and row.status == "partial"
     assert "\x00" not in row.raw_content and "\ufffd" in row.raw_content

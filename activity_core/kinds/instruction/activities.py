@@ -1,155 +1,117 @@
-"""The triage's side effects, one small activity per step.
+"""The instruction kind's steps, one small activity each: plan, read, ask, judge.
 
-Each activity takes one typed input, does one thing, and turns every client failure into
-an ``ApplicationError`` whose ``type`` is the run's failure class, so the workflow (and an
-operator reading the history) sees at once whether State Hub, the network, the provider,
-the configuration or the model's output failed. Retry and timeout policies are set by the
-workflow; ``retryable`` on our client exceptions decides which failures are final.
+Large values stay with the run in PostgreSQL (``run_artifacts``): the planning context, the
+allow-list, each answer and the boundary's feedback for a re-ask. Only sizes and digests go
+into Temporal history, so a 512 KiB answer costs the history nothing, and a secret a model
+echoes is replaced before the answer is kept anywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, AsyncIterator
+from hashlib import sha256
+from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activity_core.boundary import item_schema_for_prompt, parse_report
-from activity_core.clients.llm_connect import LlmConnectClient, LlmConnectError, RunConfig
-from activity_core.clients.state_hub import Note, ProgressEvent, StateHubClient, StateHubError
-from activity_core.definitions.loader import DefinitionCache, DefinitionError, DefinitionNotFound, LoadedDefinition
-from activity_core.kinds.instruction.evidence import SOURCE, note_markdown, progress_payload, progress_summary
-from activity_core.observability.metrics import Metrics
-from activity_core.kinds.instruction.prompting import bound_context, render_prompt
-from activity_core.runs.models import (
-    BoundaryInput,
-    CallLlmInput,
-    EvidenceIds,
-    LlmCall,
+from activity_core.clients.llm_connect import LlmConnectError, RunConfig
+from activity_core.clients.state_hub import StateHubError
+from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, LoadedDefinition
+from activity_core.kinds.instruction.definition import InstructionDefinition
+from activity_core.kinds.instruction.models import (
+    Answer,
+    AskInput,
+    InstructionPlan,
+    JudgeInput,
+    Judgement,
     PlanningContext,
-    ReadContextInput,
-    RecordFinishedInput,
-    RunIdentity,
-    RunOutcome,
-    RunPlan,
-    RunStartedInput,
-    RunStatus,
-    Trigger,
 )
-from activity_core.store.models import RunFinished, RunStarted
-from activity_core.store.runs import RunStore
-from activity_core.definitions.ticks import is_schedule_tick, local_date_of
+from activity_core.kinds.instruction.prompting import bound_context, render_prompt
+from activity_core.runs.evidence import SOURCE
+from activity_core.runs.failures import step_failure
+from activity_core.runs.models import RunRef, RunStatus
+from activity_core.runs.services import Services
+from activity_core.store.models import LlmCallRecord, RunReport
 
 MAX_HEARTBEAT_INTERVAL_SECONDS = 5.0
-# What the row and the history keep of a raw answer: twice the boundary's total budget, so
-# an oversized answer is still seen (and quarantined) as oversized, yet cannot exceed
-# Temporal's payload limit.
+# What the row keeps of a raw answer: twice the boundary's total budget, so an oversized answer
+# is still seen (and quarantined) as oversized, yet the row stays bounded.
 RAW_KEEP_FACTOR = 2
+CONTEXT, KNOWN_REFS = "context", "known-refs"
 
 
 @dataclass(frozen=True)
-class TriageDependencies:
-    """Everything the activities touch, built once by the worker."""
-
-    definitions_dir: Path
-    state_hub: StateHubClient
-    llm_connect: LlmConnectClient
-    runs: RunStore
-    metrics: Metrics
-    scrub: Callable[[str], str]
+class ModelCall:
+    content: str
+    record: LlmCallRecord
 
 
-def _log(definition_id: str, message: str, *args: object) -> None:
-    """One line per step; Temporal's activity logger adds the workflow and run ids."""
-    activity.logger.info(message, *args, extra={"definition_id": definition_id})
+def answer_artifact(ask: int) -> str:
+    return f"answer-{ask}"
 
 
-def _failure(status: RunStatus, message: str, *, retryable: bool) -> ApplicationError:
-    return ApplicationError(
-        message,
-        {"attempt": activity.info().attempt},
-        type=status.value,
-        non_retryable=not retryable,
-    )
+def feedback_artifact(ask: int) -> str:
+    return f"reask-feedback-{ask}"
 
 
-class TriageActivities:
-    def __init__(self, deps: TriageDependencies) -> None:
-        self._deps = deps
-        self._definitions = DefinitionCache(deps.definitions_dir)
+class InstructionActivities:
+    def __init__(self, services: Services) -> None:
+        self._services = services
 
-    # -- helpers -----------------------------------------------------------------------
+    @property
+    def services(self) -> Services:
+        return self._services
 
-    def _definition(self, definition_id: str) -> LoadedDefinition:
+    def loaded(self, definition_id: str) -> tuple[InstructionDefinition, LoadedDefinition]:
         try:
-            return self._definitions.get(definition_id)
+            loaded = self._services.definitions.get(definition_id)
         except (DefinitionError, DefinitionNotFound) as exc:
-            raise _failure(RunStatus.FAILED_CONFIG, str(exc), retryable=False) from None
-
-    def _state_hub_failure(self, exc: StateHubError, operation: str) -> ApplicationError:
-        self._deps.metrics.count_state_hub_failure(operation)
-        return _failure(RunStatus.FAILED_STATE_HUB, self._deps.scrub(str(exc)), retryable=exc.retryable)
-
-    # -- activities --------------------------------------------------------------------
+            raise step_failure(RunStatus.FAILED_CONFIG, str(exc), retryable=False) from None
+        if not isinstance(loaded.definition, InstructionDefinition):
+            raise step_failure(RunStatus.FAILED_CONFIG, f"{definition_id} is not an instruction", retryable=False)
+        return loaded.definition, loaded
 
     @activity.defn
-    async def load_run_plan(self, definition_id: str) -> RunPlan:
-        definition = self._definition(definition_id).definition
-        return RunPlan(
-            definition_id=definition.id,
-            call_timeout_seconds=definition.llm.call_timeout_seconds,
+    async def plan_instruction(self, run: RunRef) -> InstructionPlan:
+        definition, _ = self.loaded(run.definition_id)
+        return InstructionPlan(
+            llm_call_seconds=definition.llm.call_timeout_seconds,
             heartbeat_timeout_seconds=definition.llm.heartbeat_timeout_seconds,
             max_attempts=definition.llm.max_attempts,
             retry_initial_seconds=definition.llm.retry_initial_seconds,
             retry_total_seconds=definition.llm.retry_total_seconds,
             reask_on_failed_output=definition.llm.reask_on_failed_output,
+            state_hub_call_seconds=self._services.ceilings.state_hub_call_seconds,
             state_hub_retry_total_seconds=definition.evidence.state_hub_retry_total_seconds,
         )
 
     @activity.defn
-    async def record_run_started(self, started: RunStartedInput) -> RunIdentity:
-        schedule = self._definition(started.definition_id).definition.schedule
-        trigger = Trigger.SCHEDULE if is_schedule_tick(started.scheduled_at, schedule) else Trigger.MANUAL
-        local_date = local_date_of(started.scheduled_at or started.started_at, schedule.time_zone)
-        await self._deps.runs.record_run_started(
-            RunStarted(
-                definition_id=started.definition_id,
-                workflow_id=started.workflow_id,
-                run_id=started.run_id,
-                trigger=trigger.value,
-                scheduled_at=started.scheduled_at,
-                local_date=local_date,
-                started_at=started.started_at,
-            )
-        )
-        return RunIdentity(trigger=trigger.value, local_date=local_date.isoformat(), scheduled_at=started.scheduled_at)
-
-    @activity.defn
-    async def read_context(self, request: ReadContextInput) -> PlanningContext:
-        definition = self._definition(request.definition_id).definition
+    async def read_planning_context(self, run: RunRef) -> PlanningContext:
+        definition, _ = self.loaded(run.definition_id)
         try:
-            workstreams = await self._deps.state_hub.list_workstreams(definition.context.workstreams.status)
-            tasks = await self._deps.state_hub.list_tasks(definition.context.tasks.status)
+            workstreams = await self._services.state_hub.list_workstreams(definition.context.workstreams.status)
+            tasks = await self._services.state_hub.list_tasks(definition.context.tasks.status)
         except StateHubError as exc:
-            raise self._state_hub_failure(exc, "read_context") from None
+            self._services.metrics.count_state_hub_failure("read_context")
+            raise step_failure(
+                RunStatus.FAILED_STATE_HUB, self._services.scrub(str(exc)), retryable=exc.retryable
+            ) from None
         limits = definition.context.prompt_limits
-        bounded = bound_context(
-            workstreams, tasks, max_workstreams=limits.max_workstreams, max_tasks=limits.max_tasks
-        )
+        bounded = bound_context(workstreams, tasks, max_workstreams=limits.max_workstreams, max_tasks=limits.max_tasks)
+        await self._services.runs.put_artifact(run.workflow_id, run.run_id, CONTEXT, bounded.text)
+        await self._services.runs.put_artifact(run.workflow_id, run.run_id, KNOWN_REFS, json.dumps(bounded.known_refs))
         _log(
-            definition.id,
+            run.definition_id,
             "read %d workstreams and %d tasks from State Hub; %d and %d go into the prompt",
             len(workstreams), len(tasks), bounded.workstreams_in_prompt, bounded.tasks_in_prompt,
         )
         return PlanningContext(
-            prompt_context=bounded.text,
-            known_refs=bounded.known_refs,
             workstreams_total=len(workstreams),
             tasks_total=len(tasks),
             workstreams_in_prompt=bounded.workstreams_in_prompt,
@@ -157,17 +119,35 @@ class TriageActivities:
         )
 
     @activity.defn
-    async def call_llm(self, request: CallLlmInput) -> LlmCall:
-        loaded = self._definition(request.definition_id)
-        definition = loaded.definition
+    async def ask_model(self, request: AskInput) -> Answer:
+        run = request.run
+        runs = self._services.runs
+        context = await runs.artifact(run.workflow_id, run.run_id, CONTEXT) or ""
+        feedback = await runs.artifact(run.workflow_id, run.run_id, feedback_artifact(request.ask - 1))
+        call = await self.call_model(run, local_date=request.local_date, context=context, feedback=feedback)
+        name = answer_artifact(request.ask)
+        digest = await runs.put_artifact(run.workflow_id, run.run_id, name, call.content)
+        await runs.set_llm_call(run.workflow_id, run.run_id, call.record)
+        return Answer(
+            artifact=name,
+            sha256=digest,
+            bytes=len(call.content.encode("utf-8", errors="surrogatepass")),
+            finish_reason=call.record.finish_reason,
+            attempts=call.record.attempts,
+        )
+
+    async def call_model(self, run: RunRef, *, local_date: str, context: str, feedback: str | None) -> ModelCall:
+        """One POST /execute for the run, its answer with every configured secret replaced."""
+        definition, loaded = self.loaded(run.definition_id)
+        template = loaded.files[definition.prompt.template]
         config = RunConfig(
             prompt=render_prompt(
-                loaded.prompt_template,
-                local_date=request.local_date,
+                template,
+                local_date=local_date,
                 top_n=definition.output.top_n,
-                context=request.prompt_context,
+                context=context,
                 item_schema=item_schema_for_prompt(),
-                reask_feedback=request.reask_feedback,
+                reask_feedback=feedback,
             ),
             model_name=definition.llm.model_name,
             temperature=definition.llm.temperature,
@@ -180,146 +160,87 @@ class TriageActivities:
         started = time.monotonic()
         try:
             async with _heartbeating():
-                await self._deps.llm_connect.health()
-                response = await self._deps.llm_connect.execute(
-                    config,
-                    request_id=f"{request.workflow_id}/{request.run_id}",
-                    source=f"{SOURCE}/{request.definition_id}",
+                await self._services.llm_connect.health()
+                response = await self._services.llm_connect.execute(
+                    config, request_id=f"{run.workflow_id}/{run.run_id}", source=f"{SOURCE}/{run.definition_id}"
                 )
         except LlmConnectError as exc:
-            self._deps.metrics.observe_llm_call(request.definition_id, time.monotonic() - started, exc.failure_class)
+            self._services.metrics.observe_llm_call(run.definition_id, time.monotonic() - started, exc.failure_class)
             activity.logger.warning(
                 "llm-connect call failed (%s, attempt %d)", exc.failure_class, attempt,
-                extra={"definition_id": request.definition_id},
+                extra={"definition_id": run.definition_id},
             )
-            raise _failure(RunStatus(exc.failure_class), self._deps.scrub(str(exc)), retryable=exc.retryable) from None
+            await self._services.runs.set_llm_attempts(run.workflow_id, run.run_id, attempt)
+            raise step_failure(
+                RunStatus(exc.failure_class), self._services.scrub(str(exc)), retryable=exc.retryable
+            ) from None
         latency = time.monotonic() - started
-        self._deps.metrics.observe_llm_call(request.definition_id, latency, None)
-        _log(
-            request.definition_id,
-            "llm-connect answered in %d ms: %d chars, finish_reason=%s, attempt %d",
-            int(latency * 1000), len(response.content), response.finish_reason, attempt,
+        self._services.metrics.observe_llm_call(run.definition_id, latency, None)
+        content = _clip_utf8(
+            self._services.scrub(response.content), definition.output.limits.max_total_bytes * RAW_KEEP_FACTOR
         )
-        return LlmCall(
-            content=_clip_utf8(response.content, definition.output.limits.max_total_bytes * RAW_KEEP_FACTOR),
-            finish_reason=response.finish_reason,
+        _log(
+            run.definition_id,
+            "llm-connect answered in %d ms: %d chars, finish_reason=%s, attempt %d",
+            int(latency * 1000), len(content), response.finish_reason, attempt,
+        )
+        record = LlmCallRecord(
             model=response.model,
             provider=response.provider,
             usage=response.usage,
+            finish_reason=response.finish_reason,
             latency_ms=int(latency * 1000),
             attempts=attempt,
+            versions={
+                "model": response.model,
+                "prompt_template_sha256": sha256(template.encode()).hexdigest(),
+                "item_schema": definition.output.item_schema,
+            },
         )
+        return ModelCall(content=content, record=record)
 
     @activity.defn
-    async def apply_boundary(self, request: BoundaryInput) -> dict[str, Any]:
-        contract = self._definition(request.definition_id).definition.output
+    async def judge_answer(self, request: JudgeInput) -> Judgement:
+        run = request.run
+        definition, _ = self.loaded(run.definition_id)
+        runs = self._services.runs
+        content = await runs.artifact(run.workflow_id, run.run_id, request.answer.artifact) or ""
+        known_refs = json.loads(await runs.artifact(run.workflow_id, run.run_id, KNOWN_REFS) or "[]")
         result = parse_report(
-            request.content,
-            contract=contract,
-            known_refs=request.known_refs,
-            finish_reason=request.finish_reason,
+            content, contract=definition.output, known_refs=known_refs, finish_reason=request.answer.finish_reason
         )
         report = result.to_dict()
+        await runs.set_report(
+            run.workflow_id,
+            run.run_id,
+            RunReport(
+                framing=result.framing,
+                truncated=result.truncated,
+                summary=result.summary,
+                items=report["items"],
+                quarantined=report["quarantined"],
+                counts=report["counts"],
+                raw_content=content,
+                known_refs=known_refs,
+                reasks=request.ask - 1,
+            ),
+        )
+        if result.status == "failed":
+            await runs.put_artifact(run.workflow_id, run.run_id, feedback_artifact(request.ask), result.reask_feedback())
         _log(
-            request.definition_id,
+            run.definition_id,
             "boundary: %s (%s framing), %d kept, %d quarantined, truncated=%s",
             result.status, result.framing, result.counts.accepted, result.counts.quarantined, result.truncated,
         )
-        if result.status == "failed":
-            report["reask_feedback"] = result.reask_feedback()
-        return report
-
-    @activity.defn
-    async def post_progress(self, outcome: RunOutcome) -> str:
-        """Post the run's event once as State Hub sees it: stored id first, then an idempotency key."""
-        stored = await self._deps.runs.progress_event_id(outcome.workflow_id)
-        if stored is not None:
-            _log(outcome.definition_id, "progress event %s already posted; not posting again", stored)
-            return stored
-        definition = self._definition(outcome.definition_id).definition
-        event = ProgressEvent(
-            event_type=definition.evidence.progress_event_type,
-            source=SOURCE,
-            workstream_id=None,
-            summary=progress_summary(outcome),
-            payload=progress_payload(outcome),
-            idempotency_key=outcome.workflow_id,
-        )
-        try:
-            event_id = await self._deps.state_hub.post_progress(event)
-        except StateHubError as exc:
-            raise self._state_hub_failure(exc, "post_progress") from None
-        await self._deps.runs.set_progress_event_id(outcome.workflow_id, outcome.run_id, event_id)
-        _log(outcome.definition_id, "posted %s progress event %s", event.event_type, event_id)
-        return event_id
-
-    @activity.defn
-    async def write_note(self, outcome: RunOutcome) -> EvidenceIds:
-        definition = self._definition(outcome.definition_id).definition
-        key = definition.evidence.note_key(outcome.local_date)
-        note = Note(
-            key=key,
-            title=f"Daily WSJF triage {outcome.local_date}",
-            body_markdown=note_markdown(outcome),
-            tags=list(definition.evidence.note_tags),
-        )
-        try:
-            note_id = await self._deps.state_hub.write_note(note)
-        except StateHubError as exc:
-            raise self._state_hub_failure(exc, "write_note") from None
-        await self._deps.runs.set_note_id(outcome.workflow_id, outcome.run_id, note_id, key)
-        _log(outcome.definition_id, "wrote working-memory note %s", key)
-        return EvidenceIds(progress_event_id=None, note_id=note_id, note_key=key)
-
-    @activity.defn
-    async def record_run_finished(self, finished: RecordFinishedInput) -> None:
-        outcome = finished.outcome
-        boundary = outcome.boundary or {}
-        items = list(boundary.get("items", []))
-        quarantined = list(boundary.get("quarantined", []))
-        llm = outcome.llm
-        await self._deps.runs.record_run_finished(
-            RunFinished(
-                workflow_id=outcome.workflow_id,
-                run_id=outcome.run_id,
-                status=outcome.status,
-                finished_at=finished.finished_at,
-                error_message=outcome.error_message,
-                framing=boundary.get("framing"),
-                truncated=boundary.get("truncated"),
-                summary=boundary.get("summary"),
-                items=items,
-                quarantined=quarantined,
-                counts=boundary.get("counts", {}),
-                llm_model=llm.model if llm else None,
-                llm_provider=llm.provider if llm else None,
-                llm_usage=llm.usage if llm else None,
-                llm_finish_reason=llm.finish_reason if llm else None,
-                llm_latency_ms=llm.latency_ms if llm else None,
-                llm_attempts=llm.attempts if llm else outcome.llm_attempts_failed,
-                reasks=outcome.reasks,
-                raw_content=llm.content if llm else None,
-                timings=outcome.timings,
-                known_refs=outcome.known_refs,
-            )
-        )
-        reasons: dict[str, int] = {}
-        for entry in quarantined:
-            reasons[str(entry.get("reason"))] = reasons.get(str(entry.get("reason")), 0) + 1
-        self._deps.metrics.observe_run(outcome.definition_id, outcome.status, len(items), reasons)
-        _log(outcome.definition_id, "run finished: %s", outcome.status)
+        return Judgement(status=result.status, kept=result.counts.accepted, quarantined=result.counts.quarantined)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [
-            self.load_run_plan,
-            self.record_run_started,
-            self.read_context,
-            self.call_llm,
-            self.apply_boundary,
-            self.post_progress,
-            self.write_note,
-            self.record_run_finished,
-        ]
+        return [self.plan_instruction, self.read_planning_context, self.ask_model, self.judge_answer]
+
+
+def _log(definition_id: str, message: str, *args: object) -> None:
+    """One line per step; Temporal's activity logger adds the workflow and run ids."""
+    activity.logger.info(message, *args, extra={"definition_id": definition_id})
 
 
 def _clip_utf8(text: str, max_bytes: int) -> str:
@@ -333,7 +254,6 @@ def _clip_utf8(text: str, max_bytes: int) -> str:
 @asynccontextmanager
 async def _heartbeating() -> AsyncIterator[None]:
     """Heartbeat while a long call is in flight, so a dead worker is noticed in seconds."""
-
     timeout = activity.info().heartbeat_timeout
     interval = MAX_HEARTBEAT_INTERVAL_SECONDS
     if timeout is not None:

@@ -1,30 +1,27 @@
-"""What a run tells State Hub: the progress event and the working-memory note. Pure.
+"""What an instruction run tells State Hub: the progress event and the working-memory note. Pure.
 
 Both are read by people and by other agents, so they carry the kept report, bounded
-quarantine provenance and the failure class, and never a prompt body, a token or a
-provider credential (the inputs here never contain one).
+quarantine provenance and the failure class, and never a prompt body, a token or a provider
+credential (model output reaching the row has had every configured secret replaced).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from activity_core.runs.models import RunOutcome
+from activity_core.kinds.instruction.definition import InstructionDefinition
+from activity_core.runs.evidence import NoteDraft, ProgressDraft
+from activity_core.runs.models import KindOutcome, Trigger
+from activity_core.store.models import RunRecord
 
-SOURCE = "activity-core"
 _SNIPPET_LIMIT = 512
 _MAX_QUARANTINE_IN_EVIDENCE = 20
+# Only these runs write the day's (or tick's) note; the others write a key of their own, so a
+# manual run never overwrites what the scheduled run wrote.
+_NOTE_OWNERS = {Trigger.SCHEDULE.value, Trigger.LATE.value}
 
 
-def _items(outcome: RunOutcome) -> list[dict[str, Any]]:
-    return list((outcome.boundary or {}).get("items", []))
-
-
-def _quarantined(outcome: RunOutcome) -> list[dict[str, Any]]:
-    return list((outcome.boundary or {}).get("quarantined", []))
-
-
-def _bounded_quarantine(outcome: RunOutcome) -> list[dict[str, Any]]:
+def _bounded_quarantine(record: RunRecord) -> list[dict[str, Any]]:
     return [
         {
             "where": q.get("line") if q.get("line") is not None else q.get("index"),
@@ -32,68 +29,78 @@ def _bounded_quarantine(outcome: RunOutcome) -> list[dict[str, Any]]:
             "detail": str(q.get("detail", ""))[:_SNIPPET_LIMIT],
             "snippet": str(q.get("snippet", ""))[:_SNIPPET_LIMIT],
         }
-        for q in _quarantined(outcome)[:_MAX_QUARANTINE_IN_EVIDENCE]
+        for q in (record.quarantined or [])[:_MAX_QUARANTINE_IN_EVIDENCE]
     ]
 
 
-def progress_summary(outcome: RunOutcome) -> str:
-    kept, quarantined = len(_items(outcome)), len(_quarantined(outcome))
-    head = f"Daily WSJF triage {outcome.local_date} ({outcome.trigger}): {outcome.status}"
+def progress_summary(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> str:
+    head = f"{definition.title} {record.local_date} ({record.trigger}): {outcome.status}"
     if outcome.status.startswith("failed_"):
         return f"{head}: {outcome.error_message or 'no detail'}"[:1000]
-    return f"{head}, {kept} item(s) kept, {quarantined} quarantined"
+    return f"{head}, {record.items_kept or 0} item(s) kept, {record.items_quarantined or 0} quarantined"
 
 
-def progress_payload(outcome: RunOutcome) -> dict[str, Any]:
-    boundary = outcome.boundary or {}
-    return {
-        "definition_id": outcome.definition_id,
-        "workflow_id": outcome.workflow_id,
-        "run_id": outcome.run_id,
-        "trigger": outcome.trigger,
-        "local_date": outcome.local_date,
+def progress(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> ProgressDraft:
+    failed = outcome.status.startswith("failed_")
+    payload = {
+        "definition_id": record.definition_id,
+        "workflow_id": record.workflow_id,
+        "run_id": record.run_id,
+        "trigger": record.trigger,
+        "tick_at": record.tick_at.isoformat() if record.tick_at else None,
+        "start_lag_seconds": record.start_lag_seconds,
+        "local_date": record.local_date.isoformat(),
         "status": outcome.status,
-        "failure_class": outcome.status if outcome.status.startswith("failed_") else None,
+        "failure_class": outcome.status if failed else None,
         "error_message": outcome.error_message,
-        "framing": boundary.get("framing"),
-        "truncated": boundary.get("truncated"),
-        "counts": boundary.get("counts", {}),
+        "framing": record.framing,
+        "truncated": record.truncated,
+        "counts": record.counts or {},
         "items": [
             {k: item.get(k) for k in ("rank", "candidate", "title", "computed_score", "next_action")}
-            for item in _items(outcome)
+            for item in record.items or []
         ],
-        "quarantined": _bounded_quarantine(outcome),
+        "quarantined": _bounded_quarantine(record),
         "llm": None
-        if outcome.llm is None
+        if record.llm_latency_ms is None
         else {
-            "model": outcome.llm.model,
-            "finish_reason": outcome.llm.finish_reason,
-            "latency_ms": outcome.llm.latency_ms,
-            "attempts": outcome.llm.attempts,
-            "usage": outcome.llm.usage,
+            "model": record.llm_model,
+            "finish_reason": record.llm_finish_reason,
+            "latency_ms": record.llm_latency_ms,
+            "attempts": record.llm_attempts,
+            "usage": record.llm_usage,
         },
-        "reasks": outcome.reasks,
+        "reasks": record.reasks,
+        "versions": record.versions,
     }
+    return ProgressDraft(summary=progress_summary(definition, record, outcome), payload=payload)
+
+
+def note_key(definition: InstructionDefinition, record: RunRecord) -> str:
+    tick = record.tick_at.strftime("%H%M%S") if record.tick_at else ""
+    key = definition.evidence.note_key_pattern.replace("{date}", record.local_date.isoformat()).replace("{tick}", tick)
+    if record.trigger in _NOTE_OWNERS:
+        return key
+    return f"{key}-{record.trigger}-{record.run_id[:12]}"
 
 
 def _cell(text: Any) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
-def note_markdown(outcome: RunOutcome) -> str:
-    boundary = outcome.boundary or {}
+def note_markdown(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> str:
     lines = [
-        f"# Daily WSJF triage, {outcome.local_date}",
+        f"# {definition.title}, {record.local_date}",
         "",
         f"- status: **{outcome.status}**",
-        f"- trigger: {outcome.trigger}",
-        f"- workflow: `{outcome.workflow_id}` (run `{outcome.run_id}`)",
+        f"- trigger: {record.trigger}",
+        f"- workflow: `{record.workflow_id}` (run `{record.run_id}`)",
     ]
     if outcome.error_message:
         lines.append(f"- error: {_cell(outcome.error_message)}")
-    if boundary.get("summary"):
-        lines += ["", "## Summary", "", _cell(boundary["summary"])]
-    items = _items(outcome)
+    if record.summary:
+        lines += ["", "## Summary", "", _cell(record.summary)]
+    items = record.items or []
     if items:
         lines += ["", "## Ranked recommendations", "", "| # | candidate | title | WSJF | next action |", "|---|---|---|---|---|"]
         lines += [
@@ -101,10 +108,19 @@ def note_markdown(outcome: RunOutcome) -> str:
             f"{i.get('computed_score')} | {_cell(i.get('next_action'))} |"
             for i in items
         ]
-    quarantine = _bounded_quarantine(outcome)
+    quarantine = _bounded_quarantine(record)
     if quarantine:
-        lines += ["", f"## Quarantined ({len(_quarantined(outcome))})", ""]
+        lines += ["", f"## Quarantined ({len(record.quarantined or [])})", ""]
         lines += [f"- {q['where']}: `{q['reason']}`: {_cell(q['detail'])}" for q in quarantine]
-    if boundary.get("truncated"):
+    if record.truncated:
         lines += ["", "The model's answer was truncated; only whole items before the cut were kept."]
     return "\n".join(lines) + "\n"
+
+
+def note(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> NoteDraft:
+    return NoteDraft(
+        key=note_key(definition, record),
+        title=f"{definition.title} {record.local_date}",
+        body_markdown=note_markdown(definition, record, outcome),
+        tags=list(definition.evidence.note_tags),
+    )

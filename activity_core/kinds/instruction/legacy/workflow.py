@@ -1,4 +1,6 @@
-"""The one workflow for instruction definitions: deterministic orchestration only.
+"""Frozen: the instruction workflow of release 0.1, kept registered for one release so runs
+in flight finish and its recorded histories replay. Superseded by ``InstructionRun``; do not
+change a line of its orchestration (docs/adr/adr-007-deploying-workflow-changes.md).
 
 No I/O, clock or randomness here: every effect is an activity with its own timeout and
 retry policy, and the workflow decides only what happens next. A failure anywhere still
@@ -15,8 +17,8 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from activity_core.kinds.instruction.activities import TriageActivities as activities
-    from activity_core.runs.models import (
+    from activity_core.kinds.instruction.legacy.activities import TriageActivities as activities
+    from activity_core.kinds.instruction.legacy.models import (
         WORKFLOW_NAME,
         BoundaryInput,
         CallLlmInput,
@@ -30,9 +32,9 @@ with workflow.unsafe.imports_passed_through():
         RunOutcome,
         RunPlan,
         RunStartedInput,
-        RunStatus,
         RunSummary,
     )
+    from activity_core.runs.models import RunStatus
 
 SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 

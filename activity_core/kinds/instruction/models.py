@@ -1,0 +1,71 @@
+"""What the instruction kind's workflow and activities hand each other.
+
+No prompt, planning context or model answer crosses here: they stay in PostgreSQL with the
+run (``run_artifacts``), and only their sizes and digests travel through Temporal history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from activity_core.runs.models import RunRef
+
+
+@dataclass(frozen=True)
+class InstructionPlan:
+    """The slice of an instruction definition the workflow needs to orchestrate."""
+
+    llm_call_seconds: float
+    heartbeat_timeout_seconds: int
+    max_attempts: int
+    retry_initial_seconds: float
+    retry_total_seconds: int
+    reask_on_failed_output: int
+    state_hub_call_seconds: float
+    state_hub_retry_total_seconds: int
+
+
+@dataclass(frozen=True)
+class PlanningContext:
+    """How much of State Hub's planning state the run read, and how much went into the prompt."""
+
+    workstreams_total: int
+    tasks_total: int
+    workstreams_in_prompt: int
+    tasks_in_prompt: int
+
+
+@dataclass(frozen=True)
+class AskInput:
+    run: RunRef
+    local_date: str
+    ask: int
+    """1 for the first ask, 2 for the re-ask with the boundary's feedback."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Where the run's answer is kept (``run_artifacts``), and what it is."""
+
+    artifact: str
+    sha256: str
+    bytes: int
+    finish_reason: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class JudgeInput:
+    run: RunRef
+    answer: Answer
+    ask: int
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The boundary's verdict on an answer; the report itself is in the row."""
+
+    status: str
+    """clean, partial or failed (no item survived)."""
+    kept: int
+    quarantined: int

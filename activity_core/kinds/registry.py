@@ -1,0 +1,69 @@
+"""The kind registry: a definition's ``kind`` selects its model, workflow, activities and evidence.
+
+Adding a kind is adding its folder under ``activity_core/kinds/`` and one entry here; nothing
+generic changes. The worker registers exactly the workflows and activities listed here (a
+test holds it to that), so there is no workflow a definition could not have asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from activity_core.definitions.base import DefinitionBase
+from activity_core.kinds.instruction import kind as instruction
+from activity_core.runs.activities import LifecycleActivities
+from activity_core.runs.evidence import NoteDraft, ProgressDraft
+from activity_core.runs.models import Evidence, KindOutcome
+from activity_core.runs.services import Services
+from activity_core.store.models import RunRecord
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    definition: type[DefinitionBase]
+    workflow: type
+    activities: Callable[[Services, LifecycleActivities], Sequence[Callable[..., Any]]]
+    evidence: frozenset[Evidence]
+    progress: Callable[[Any, RunRecord, KindOutcome], ProgressDraft]
+    """The progress event's summary line and payload, from the definition, the row and the outcome."""
+    note: Callable[[Any, RunRecord, KindOutcome], NoteDraft] | None = None
+    frozen_workflows: Sequence[type] = field(default_factory=tuple)
+    """Superseded workflow types kept registered for one release, so runs in flight finish."""
+
+    @property
+    def workflow_name(self) -> str:
+        """The name Temporal knows the kind's workflow by (what schedules and operators start)."""
+        return str(getattr(self.workflow, "__temporal_workflow_definition").name)
+
+
+KINDS: Mapping[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            name="instruction",
+            definition=instruction.InstructionDefinition,
+            workflow=instruction.InstructionRun,
+            activities=instruction.activities,
+            evidence=frozenset({Evidence.ROW, Evidence.PROGRESS_EVENT, Evidence.NOTE}),
+            progress=instruction.progress,
+            note=instruction.note,
+            frozen_workflows=(instruction.InstructionWorkflow,),
+        ),
+    )
+}
+
+
+def definition_models() -> dict[str, type[DefinitionBase]]:
+    return {name: kind.definition for name, kind in KINDS.items()}
+
+
+def registered_workflows() -> list[type]:
+    return [workflow for kind in KINDS.values() for workflow in (kind.workflow, *kind.frozen_workflows)]
+
+
+def registered_activities(services: Services) -> list[Callable[..., Any]]:
+    lifecycle = LifecycleActivities(services, KINDS)
+    return [*lifecycle.all(), *(fn for kind in KINDS.values() for fn in kind.activities(services, lifecycle))]

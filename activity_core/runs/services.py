@@ -1,0 +1,25 @@
+"""What every kind's activities may touch, built once by the worker (``temporal.worker``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from activity_core.clients.llm_connect import LlmConnectClient
+from activity_core.clients.state_hub import StateHubClient
+from activity_core.definitions.base import CallCeilings
+from activity_core.definitions.loader import DefinitionCache
+from activity_core.observability.metrics import Metrics
+from activity_core.store.runs import RunStore
+
+
+@dataclass(frozen=True)
+class Services:
+    definitions: DefinitionCache
+    ceilings: CallCeilings
+    state_hub: StateHubClient
+    llm_connect: LlmConnectClient
+    runs: RunStore
+    metrics: Metrics
+    scrub: Callable[[str], str]
+    """Replaces every configured secret value in a text: for messages and for model output."""
