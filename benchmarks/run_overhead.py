@@ -3,7 +3,9 @@
 50 triage runs on the local stack (embedded Temporal and PostgreSQL, the emulators answering
 instantly) against 50 runs of a bare workflow with the same number of no-op activities, in
 one process and one worker, interleaved so machine noise hits both alike. Goal: the triage
-within 1.5x of the bare workflow.
+within 1.5x of the bare workflow. It also prints the Temporal history bytes of one triage run
+next to the superseded InstructionWorkflow's and the answer's own size: the answer stays in
+PostgreSQL, so it should not show in the history at all.
 
     .venv/bin/python benchmarks/run_overhead.py [--runs 50]
 """
@@ -21,8 +23,10 @@ from pathlib import Path
 
 from temporalio.worker import Worker
 
-from activity_core.kinds.instruction.activities import TriageActivities
 from activity_core.devstack.stack import local_stack
+from activity_core.kinds.instruction.legacy.models import InstructionInput
+from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
+from activity_core.kinds.registry import registered_activities, registered_workflows
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput
 from activity_core.settings import Settings
@@ -48,8 +52,8 @@ async def main(runs: int) -> int:
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
-                workflows=[InstructionWorkflow, BareWorkflow],
-                activities=[*TriageActivities(deps).all(), no_op],
+                workflows=[*registered_workflows(), BareWorkflow],
+                activities=[*registered_activities(deps), no_op],
             )
             async with worker:
                 async def triage() -> None:
@@ -68,6 +72,7 @@ async def main(runs: int) -> int:
 
                 for warm in (triage, bare):  # first runs pay imports and connection set-up
                     await warm()
+                sizes = await _history_bytes(client, settings.task_queue, deps)
                 triage_times, bare_times = [], []
                 for _ in range(runs):
                     triage_times.append(await _timed(triage()))
@@ -78,9 +83,32 @@ async def main(runs: int) -> int:
     print(f"runs each: {runs} (interleaved), activities per run: {STEPS}")
     print(f"bare workflow   median {b_med * 1000:7.1f} ms   mean {b_mean * 1000:7.1f} ms")
     print(f"triage workflow median {t_med * 1000:7.1f} ms   mean {t_mean * 1000:7.1f} ms")
+    print(
+        f"history bytes per run: InstructionRun {sizes['new']:,}, InstructionWorkflow (superseded) {sizes['old']:,}; "
+        f"the answer itself {sizes['answer']:,} bytes"
+    )
     ratio = t_med / b_med
     print(f"ratio triage/bare: median {ratio:.2f}x, mean {t_mean / b_mean:.2f}x (goal <= 1.5x): {'met' if ratio <= 1.5 else 'NOT met'}")
     return 0
+
+
+async def _history_bytes(client, task_queue: str, deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    new = await client.start_workflow(
+        InstructionRun.run, RunInput(definition_id="daily-statehub-wsjf-triage"),
+        id=f"bench-size-{uuid.uuid4().hex}", task_queue=task_queue,
+    )
+    await new.result()
+    old = await client.start_workflow(
+        InstructionWorkflow.run, InstructionInput(definition_id="daily-statehub-wsjf-triage"),
+        id=f"bench-size-old-{uuid.uuid4().hex}", task_queue=task_queue,
+    )
+    await old.result()
+    record = await deps.runs.get_run(new.id)
+    return {
+        "new": len((await new.fetch_history()).to_json()),
+        "old": len((await old.fetch_history()).to_json()),
+        "answer": len((record.raw_content or "").encode()),
+    }
 
 
 if __name__ == "__main__":
