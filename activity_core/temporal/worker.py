@@ -145,6 +145,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         return runs is not None and await runs.ping()
 
     probes = Probes(liveness={"temporal_worker": temporal_worker_running}, readiness={"postgres": postgres_answers})
+    metrics.worker_running.set_function(temporal_worker_running)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)

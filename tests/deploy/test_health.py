@@ -18,7 +18,6 @@ import pytest
 from pydantic import ValidationError
 
 from activity_core.devstack.embedded import free_port, start_postgres
-
 from activity_core.observability.health import (
     CheckResult,
     HealthListenerError,
@@ -177,10 +176,10 @@ async def test_a_probe_that_raises_is_503_not_a_crash(flags: Flags) -> None:
     async def broken() -> HealthStatus:
         raise RuntimeError("probe wiring bug")
 
-    async with HealthServer("127.0.0.1", 0, liveness=broken, readiness=broken, metrics_text=lambda: b"") as health:
-        async with httpx.AsyncClient(base_url=health.url) as http:
-            response = await http.get("/healthz")
-            metrics = await http.get("/metrics")
+    health = HealthServer("127.0.0.1", 0, liveness=broken, readiness=broken, metrics_text=lambda: b"")
+    async with health, httpx.AsyncClient(base_url=health.url) as http:
+        response = await http.get("/healthz")
+        metrics = await http.get("/metrics")
     assert response.status_code == 503
     assert response.json()["checks"] == [{"name": "probe", "ok": False, "error": "RuntimeError: probe wiring bug"}]
     assert metrics.status_code == 200 and metrics.content == b""
@@ -199,10 +198,10 @@ async def test_metrics_text_may_be_sync_bytes_and_failures_are_500() -> None:
     async def ok() -> HealthStatus:
         return HealthStatus((CheckResult("x", True),))
 
-    async with HealthServer("127.0.0.1", 0, liveness=ok, readiness=ok, metrics_text=metrics_text) as health:
-        async with httpx.AsyncClient(base_url=health.url) as http:
-            first = await http.get("/metrics")
-            second = await http.get("/metrics")
+    health = HealthServer("127.0.0.1", 0, liveness=ok, readiness=ok, metrics_text=metrics_text)
+    async with health, httpx.AsyncClient(base_url=health.url) as http:
+        first = await http.get("/metrics")
+        second = await http.get("/metrics")
     assert first.status_code == 200 and first.text.endswith("x_total 1.0\n")
     assert second.status_code == 500
 
@@ -312,6 +311,8 @@ async def test_a_postgres_outage_makes_the_worker_unready_never_dead(
                     assert [c["name"] for c in live.json()["checks"]] == ["temporal_worker"]
                     assert (await http.get("/readyz")).status_code == 503
                     await asyncio.sleep(0.3)
+                scrape = await http.get("/metrics")
+                assert "\nactivity_core_worker_running 1.0\n" in scrape.text  # what the no-worker alert reads
 
             await asyncio.to_thread(server.ensure_postgres_running)
             ready = await _probe_until(f"{base}/readyz", 200, worker, timeout=30)
@@ -329,8 +330,8 @@ def test_a_taken_health_port_is_one_line_and_exit_2_before_connecting_to_anythin
         port = taken.getsockname()[1]
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("ACTIVITY_CORE_", "TEMPORAL_", "DATABASE_"))},
-            "TEMPORAL_ADDRESS": "127.0.0.1:%d" % temporal.getsockname()[1],
-            "DATABASE_URL": "postgresql://activity:%s@127.0.0.1:%d/activity" % (PLANTED, database.getsockname()[1]),
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal.getsockname()[1]}",
+            "DATABASE_URL": f"postgresql://activity:{PLANTED}@127.0.0.1:{database.getsockname()[1]}/activity",
             "LLM_CONNECT_URL": "http://127.0.0.1:9",
             "STATE_HUB_URL": "http://127.0.0.1:9",
             "ACTIVITY_CORE_HEALTH_HOST": "127.0.0.1",
