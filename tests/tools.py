@@ -39,10 +39,14 @@ def apt_tool(name: str, *, package: str | None = None) -> str:
     if found:
         return found
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(f"{name} is not installed and cannot be installed here (needs apt-get as root): apt-get install {package}")
+        pytest.fail(
+            f"{name} is not installed and cannot be installed here (needs apt-get as root): apt-get install {package}"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", package]):
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=_APT_TIMEOUT_SECONDS, check=False)
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=_APT_TIMEOUT_SECONDS, check=False
+        )
         if done.returncode != 0:
             pytest.fail(f"could not install {package}: {' '.join(command)} failed: {done.stderr.strip()[-500:]}")
     return shutil.which(name) or pytest.fail(f"apt-get installed {package}, yet {name} is not on PATH")

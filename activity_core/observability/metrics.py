@@ -231,7 +231,8 @@ class Metrics:
     def forget_schedule(self, definition_id: str) -> None:
         """Stop exporting a schedule that should not fire (paused, disabled, deleted)."""
         definition = _label(definition_id)
-        for gauge in (self.last_scheduled_run, self.next_scheduled_tick, self.schedule_catchup_window, self.missed_ticks):
+        schedule = (self.last_scheduled_run, self.next_scheduled_tick, self.schedule_catchup_window, self.missed_ticks)
+        for gauge in schedule:
             with contextlib.suppress(KeyError):
                 gauge.remove(definition)
 

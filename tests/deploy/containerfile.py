@@ -146,11 +146,12 @@ def _secret_findings(instruction: Instruction) -> list[str]:
         name, _, default = instruction.args.partition("=")
         pairs = {name.strip(): default}
     found = []
+    where = f"line {instruction.line}"
     for key, value in pairs.items():
         if _SECRET_NAME.search(key):
-            found.append(f"line {instruction.line}: {instruction.keyword} {key} looks like a secret; pass secrets at run time")
+            found.append(f"{where}: {instruction.keyword} {key} looks like a secret; pass secrets at run time")
         if _URL_CREDENTIALS.search(value):
-            found.append(f"line {instruction.line}: {instruction.keyword} {key} holds a URL with credentials")
+            found.append(f"{where}: {instruction.keyword} {key} holds a URL with credentials")
     return found
 
 

@@ -22,7 +22,9 @@ def render(directory: Path) -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl") or pytest.fail(
         "kubectl is not on PATH: the manifests are rendered with `kubectl kustomize` (kubectl >= 1.27 has kustomize 5)"
     )
-    done = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False
+    )
     if done.returncode != 0:
         raise RenderError(done.stderr.strip())
     return [document for document in yaml.safe_load_all(done.stdout) if document]

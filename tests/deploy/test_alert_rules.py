@@ -46,7 +46,10 @@ def test_the_rule_unit_tests_pass(promtool: str) -> None:
         # forgetting the catch-up window fires hours too early
         ("\n            - max by (definition) (activity_core_schedule_catchup_window_seconds)", ""),
         # one alert per replica instead of one per definition
-        ("max by (definition) (activity_core_schedule_next_tick_timestamp_seconds)", "activity_core_schedule_next_tick_timestamp_seconds"),
+        (
+            "max by (definition) (activity_core_schedule_next_tick_timestamp_seconds)",
+            "activity_core_schedule_next_tick_timestamp_seconds",
+        ),
         # a bare comparison stays silent when no worker is scraped at all
         ("absent(activity_core_worker_running == 1)", "max(activity_core_worker_running) < 1"),
     ],
@@ -66,7 +69,9 @@ def test_the_unit_tests_catch_a_broken_rule(promtool: str, tmp_path: Path, old: 
 def test_the_rules_read_only_metrics_the_worker_exports() -> None:
     exported = {metric.name for metric in Metrics().registry.collect()}
     groups = yaml.safe_load(RULES.read_text())["groups"]
-    used = {name for group in groups for rule in group["rules"] for name in re.findall(r"activity_core_\w+", rule["expr"])}
+    used = {
+        name for group in groups for rule in group["rules"] for name in re.findall(r"activity_core_\w+", rule["expr"])
+    }
     assert used == {
         "activity_core_schedule_next_tick_timestamp_seconds",
         "activity_core_schedule_catchup_window_seconds",
@@ -83,7 +88,11 @@ def test_the_runbooks_prometheusrule_holds_the_same_rules() -> None:
     assert pipeline.endswith("| kubectl apply -f -"), pipeline
     done = subprocess.run(
         ["bash", "-o", "pipefail", "-c", pipeline.removesuffix("| kubectl apply -f -")],
-        cwd=ROOT, capture_output=True, text=True, timeout=30, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     rule = yaml.safe_load(done.stdout)

@@ -84,8 +84,8 @@ def test_a_minimal_good_file_passes_hadolint_and_the_project_checks() -> None:
     ("old", "new", "rule"),
     [
         ("3.11.11-slim-bookworm AS builder", "latest AS builder", "DL3007"),
-        ("docker.io/library/python:3.11.11-slim-bookworm AS builder", "docker.io/library/python AS builder", "DL3006"),
-        ("docker.io/library/python:3.11.11-slim-bookworm AS builder", "quay.io/somebody/python:3.11.11 AS builder", "DL3026"),
+        ("docker.io/library/python:3.11.11-slim-bookworm AS", "docker.io/library/python AS", "DL3006"),
+        ("docker.io/library/python:3.11.11-slim-bookworm AS", "quay.io/somebody/python:3.11.11 AS", "DL3026"),
         ("RUN python -m venv /opt/venv\n", "ADD src /src\n", "DL3020"),
         ("USER 10001:10001\n", "USER root\n", "DL3002"),
         ('ENTRYPOINT ["activity-core"]', "ENTRYPOINT activity-core", "DL3025"),
@@ -106,10 +106,10 @@ def test_hadolint_runs_with_the_rules_we_rely_on(old: str, new: str, rule: str) 
         (GOOD_HEAD + GOOD_TAIL.replace("STOPSIGNAL SIGTERM\n", "STOPSIGNAL SIGKILL\n"), "STOPSIGNAL SIGTERM missing"),
         (GOOD_HEAD + "ENV DATABASE_URL=postgres\n" + GOOD_TAIL, "ENV DATABASE_URL looks like a secret"),
         (GOOD_HEAD + "ARG LLM_DSN\n" + GOOD_TAIL, "ARG LLM_DSN looks like a secret"),
-        (GOOD_HEAD + "ENV DB=postgresql://app:hunter2@db:5432/app\n" + GOOD_TAIL, "ENV DB holds a URL with credentials"),
-        (GOOD_HEAD + "ARG MIRROR=https://user:pw@mirror.example/simple\n" + GOOD_TAIL, "ARG MIRROR holds a URL with credentials"),
-        (GOOD_HEAD + GOOD_TAIL + "RUN apt-get update && apt-get install -y build-essential\n", "installs build tools ['build-essential']"),
-        (GOOD_HEAD + GOOD_TAIL + "RUN apt-get install -y --no-install-recommends gcc libpq-dev\n", "installs build tools ['gcc', 'libpq-dev']"),
+        (GOOD_HEAD + "ENV DB=postgresql://app:hunter2@db/app\n" + GOOD_TAIL, "ENV DB holds a URL with credentials"),
+        (GOOD_HEAD + "ARG MIRROR=https://u:pw@mirror.example\n" + GOOD_TAIL, "ARG MIRROR holds a URL with credentials"),
+        (GOOD_HEAD + GOOD_TAIL + "RUN apt-get install -y build-essential\n", "build tools ['build-essential']"),
+        (GOOD_HEAD + GOOD_TAIL + "RUN apt-get install -y gcc libpq-dev\n", "build tools ['gcc', 'libpq-dev']"),
     ],
 )
 def test_the_project_checks_catch_what_hadolint_has_no_rule_for(broken: str, finding: str) -> None:

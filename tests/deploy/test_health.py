@@ -47,7 +47,8 @@ class Flags:
             raise ConnectionRefusedError(f"connect to postgresql://activity:{PLANTED}@db:5432 refused")
 
     def probes(self) -> Probes:
-        return Probes(liveness={"temporal_worker": lambda: self.polling}, readiness={"postgres": self.postgres}, timeout_seconds=0.3)
+        liveness = {"temporal_worker": lambda: self.polling}
+        return Probes(liveness=liveness, readiness={"postgres": self.postgres}, timeout_seconds=0.3)
 
 
 @pytest.fixture
@@ -60,7 +61,8 @@ async def server(flags: Flags) -> AsyncIterator[HealthServer]:
     metrics = Metrics()
     metrics.observe_run("daily-statehub-wsjf-triage", "clean", 4)
     probes = flags.probes()
-    health = HealthServer("127.0.0.1", 0, liveness=probes.live, readiness=probes.ready, metrics_text=MetricsExposition(metrics))
+    exposition = MetricsExposition(metrics)
+    health = HealthServer("127.0.0.1", 0, liveness=probes.live, readiness=probes.ready, metrics_text=exposition)
     async with health:
         yield health
 
@@ -88,7 +90,9 @@ async def test_healthy_is_200_and_readiness_adds_postgres(client: httpx.AsyncCli
     }
 
 
-async def test_a_failing_postgres_is_unready_but_alive_and_names_no_secret(client: httpx.AsyncClient, flags: Flags) -> None:
+async def test_a_failing_postgres_is_unready_but_alive_and_names_no_secret(
+    client: httpx.AsyncClient, flags: Flags
+) -> None:
     register_secret(PLANTED)
     try:
         flags.postgres_up = False
@@ -299,7 +303,8 @@ async def test_a_postgres_outage_makes_the_worker_unready_never_dead(
         try:
             await _probe_until(f"{base}/readyz", 200, worker)
 
-            await asyncio.to_thread(pgserver.pg_ctl, ["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+            stop_postgres = ["-w", "-m", "fast", "stop"]
+            await asyncio.to_thread(pgserver.pg_ctl, stop_postgres, pgdata=server.pgdata, user=server.system_user)
             unready = await _probe_until(f"{base}/readyz", 503, worker, timeout=15)
             checks = {c["name"]: c for c in unready.json()["checks"]}
             assert checks["temporal_worker"]["ok"] is True

@@ -136,7 +136,11 @@ async def test_exposition_survives_an_unreachable_temporal_exporter() -> None:
 def test_a_schedules_standing_is_exported_per_definition_and_forgotten_on_request() -> None:
     metrics = Metrics()
     metrics.observe_schedule(
-        DEF, last_scheduled_run_at=1_750_000_000, next_tick_at=1_750_086_400, catchup_window_seconds=14_400, missed_ticks=1
+        DEF,
+        last_scheduled_run_at=1_750_000_000,
+        next_tick_at=1_750_086_400,
+        catchup_window_seconds=14_400,
+        missed_ticks=1,
     )
     metrics.observe_schedule("probe", next_tick_at=1_750_003_600, catchup_window_seconds=600, missed_ticks=0)
     text = metrics.render()
@@ -159,7 +163,7 @@ def test_a_schedules_standing_is_exported_per_definition_and_forgotten_on_reques
     [
         ({"next_tick_at": 10.0, "catchup_window_seconds": 0, "missed_ticks": 0}, "catchup_window_seconds"),
         ({"next_tick_at": 10.0, "catchup_window_seconds": 60, "missed_ticks": -1}, "missed_ticks"),
-        ({"next_tick_at": 10.0, "catchup_window_seconds": 60, "missed_ticks": 0, "last_scheduled_run_at": 10.0}, "after"),
+        ({"next_tick_at": 10, "catchup_window_seconds": 60, "missed_ticks": 0, "last_scheduled_run_at": 10}, "after"),
     ],
 )
 def test_a_schedule_that_cannot_be_is_refused(kwargs: dict, message: str) -> None:
