@@ -284,11 +284,13 @@ async def _probe_until(url: str, status: int, worker: asyncio.Task[None], timeou
 
 @pytest.mark.integration
 async def test_a_postgres_outage_makes_the_worker_unready_never_dead(
-    tmp_path: Path, temporal_address: str, state_hub, llm_connect, definition_id: str
+    tmp_path: Path, server_dir: Path, temporal_address: str, state_hub, llm_connect, definition_id: str
 ) -> None:
     """Liveness stays 200 while PostgreSQL is down (no restart cuts an in-flight llm-connect
     call); readiness is 503 naming postgres, and 200 again once PostgreSQL is back."""
-    postgres = start_postgres(tmp_path / "pgdata", keep_data=False)
+    # A server of the test's own, in the session's server directory: PostgreSQL runs as another
+    # user, which pytest's basetemp (made private again by every concurrent pytest) would lock out.
+    postgres = start_postgres(server_dir / f"outage-{definition_id}", keep_data=False)
     server = postgres.server
     try:
         write_test_definition(tmp_path / "definitions", definition_id)
