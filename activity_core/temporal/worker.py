@@ -156,7 +156,6 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             if settings.health_port:
                 await _start_health_listener(
                     running,
-                    settings,
                     HealthServer(
                         settings.health_host,
                         settings.health_port,
@@ -189,7 +188,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     log.info("worker stopped")
 
 
-async def _start_health_listener(running: AsyncExitStack, settings: Settings, health: HealthServer) -> None:
+async def _start_health_listener(running: AsyncExitStack, health: HealthServer) -> None:
     """Enter ``health`` into ``running``; a bind failure becomes a WorkerConfigError naming the setting."""
     try:
         await running.enter_async_context(health)
