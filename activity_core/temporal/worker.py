@@ -164,7 +164,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
                         metrics_text=MetricsExposition(metrics, temporal_metrics_url=temporal_metrics.metrics_url),
                     ),
                 )
-            client = await connect_temporal(endpoints.temporal_address, settings.temporal_namespace, temporal_metrics.runtime)
+            client = await connect_temporal(
+                endpoints.temporal_address, settings.temporal_namespace, temporal_metrics.runtime
+            )
             deps = await running.enter_async_context(open_triage_dependencies(settings, endpoints, metrics))
             runs = deps.runs
             worker = create_worker(
