@@ -12,9 +12,10 @@ in a cluster requires them all.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,11 @@ class Settings(BaseSettings):
     )
 
     # --- Operations -----------------------------------------------------------------
+    health_host: str = Field(
+        default="0.0.0.0",
+        validation_alias="ACTIVITY_CORE_HEALTH_HOST",
+        description="IP address of /healthz, /readyz and /metrics: 0.0.0.0 every IPv4 interface, :: every interface.",
+    )
     health_port: int = Field(
         default=8081,
         validation_alias="ACTIVITY_CORE_HEALTH_PORT",
@@ -104,6 +110,16 @@ class Settings(BaseSettings):
         validation_alias="ACTIVITY_CORE_RAW_RETENTION_DAYS",
         description="Advisory window for `runs prune`; unset keeps everything.",
     )
+
+    @field_validator("health_host")
+    @classmethod
+    def _health_host_is_an_ip_address(cls, value: str) -> str:
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(
+                f"ACTIVITY_CORE_HEALTH_HOST must be an IP address such as 0.0.0.0, :: or 127.0.0.1, not {value!r}"
+            ) from None
 
     def database_dsn(self) -> str | None:
         return self.database_url.get_secret_value() if self.database_url else None

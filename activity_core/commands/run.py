@@ -8,8 +8,6 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_all
-from activity_core.devstack.embedded import EmbeddedServerError
-from activity_core.devstack.stack import local_stack
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput, RunStatus
 from activity_core.runs.report import render_run
@@ -75,6 +73,17 @@ def handle(args: argparse.Namespace) -> int:
             raise DefinitionNotFound(args.definition, settings.definitions_dir, sorted(definitions))
     except (DefinitionError, DefinitionNotFound) as exc:
         print(f"activity-core run: {exc}", file=sys.stderr)
+        return 2
+    try:  # the local stack is in a source checkout only: the wheel and the image leave it out
+        from activity_core.devstack.embedded import EmbeddedServerError
+        from activity_core.devstack.stack import local_stack
+    except ModuleNotFoundError:
+        print(
+            "activity-core run: the local stack (activity_core.devstack) is not part of this installation "
+            "(the wheel and the production image leave it out); use a source checkout (`make run`), or start "
+            "a run with `temporal schedule trigger` or `temporal workflow start` (docs/runbook.md)",
+            file=sys.stderr,
+        )
         return 2
     _progress("activity-core: preparing the local stack")
     try:

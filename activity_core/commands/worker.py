@@ -23,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "ACTIVITY_CORE_HEALTH_PORT. SIGTERM drains in-flight activities for "
             "ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS before exiting."
         ),
+        epilog=(
+            "/healthz (liveness) is 200 while the Temporal worker runs; /readyz adds PostgreSQL. "
+            "Exit code: 0 after a drain, 2 for a configuration error, one line on stderr naming the "
+            "variable to change (a missing address, an invalid definition, a health port already in use)."
+        ),
     )
     parser.set_defaults(handler=handle)
 

@@ -1,16 +1,23 @@
 """The worker's small HTTP listener: ``/healthz``, ``/readyz`` and ``/metrics``.
 
 Stdlib asyncio only, GET and HEAD only, one request per connection. The checks are callables
-the worker supplies, so this module knows nothing of Temporal or PostgreSQL::
+the worker supplies, so this module knows nothing of Temporal or PostgreSQL. :class:`Probes`
+keeps liveness and readiness apart, because Kubernetes acts on them differently: a failed
+liveness probe restarts the pod (cutting off its in-flight llm-connect calls), a failed
+readiness probe only marks it unready. So liveness holds only what a restart can cure (the
+Temporal worker stopped), and readiness adds the dependencies an outage of which a restart
+cannot cure (PostgreSQL)::
 
-    checks = {"temporal_poller": worker_is_polling, "postgres": ping_postgres}
+    probes = Probes(
+        liveness={"temporal_worker": lambda: worker.is_running},
+        readiness={"postgres": runs.ping},
+    )
     server = HealthServer(
-        "0.0.0.0", settings.health_port,
-        liveness=lambda: run_checks(checks),
-        readiness=lambda: run_checks(checks),
+        settings.health_host, settings.health_port,
+        liveness=probes.live, readiness=probes.ready,
         metrics_text=MetricsExposition(metrics, temporal_metrics_url=...),
     )
-    await server.start()
+    await server.start()      # HealthListenerError when the address cannot be bound
     ...
     await server.stop()
 
@@ -24,19 +31,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from activity_core.observability.logging import redact
 from activity_core.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 __all__ = [
     "CheckResult",
+    "HealthListenerError",
     "HealthServer",
     "HealthStatus",
+    "Probes",
     "run_checks",
 ]
 
@@ -106,6 +116,46 @@ async def run_checks(checks: Mapping[str, Check], *, timeout_seconds: float = 3.
     return HealthStatus(tuple(results))
 
 
+class Probes:
+    """Liveness checks, and the checks readiness adds to them.
+
+    Readiness runs every liveness check too: a worker that is not alive is never ready. The
+    mappings are kept by reference, so a check registered after the listener started (the
+    listener binds before anything connects) is picked up by the next probe.
+    """
+
+    def __init__(
+        self,
+        liveness: Mapping[str, Check],
+        readiness: Mapping[str, Check],
+        *,
+        timeout_seconds: float = 3.0,
+    ) -> None:
+        overlap = set(liveness) & set(readiness)
+        if overlap:
+            raise ValueError(f"a check is either liveness or readiness, not both: {sorted(overlap)}")
+        self.liveness = liveness
+        self.readiness = readiness
+        self.timeout_seconds = timeout_seconds
+
+    async def live(self) -> HealthStatus:
+        return await run_checks(self.liveness, timeout_seconds=self.timeout_seconds)
+
+    async def ready(self) -> HealthStatus:
+        return await run_checks({**self.liveness, **self.readiness}, timeout_seconds=self.timeout_seconds)
+
+
+class HealthListenerError(RuntimeError):
+    """The listener could not bind ``host:port``; ``in_use`` when another process holds the port."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        self.host = host
+        self.port = port
+        self.in_use = cause.errno == errno.EADDRINUSE
+        reason = "already in use" if self.in_use else (cause.strerror or str(cause))
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+
+
 class HealthServer:
     """``/healthz``, ``/readyz`` and ``/metrics`` on ``host:port`` (port 0 picks a free one)."""
 
@@ -145,9 +195,12 @@ class HealthServer:
     async def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("health server already started")
-        self._server = await asyncio.start_server(
-            self._on_connection, self.host, self._requested_port, limit=_MAX_REQUEST_BYTES
-        )
+        try:
+            self._server = await asyncio.start_server(
+                self._on_connection, self.host, self._requested_port, limit=_MAX_REQUEST_BYTES
+            )
+        except OSError as exc:
+            raise HealthListenerError(self.host, self._requested_port, exc) from exc
 
     async def stop(self) -> None:
         server, self._server = self._server, None
@@ -161,7 +214,7 @@ class HealthServer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 2.0)
 
-    async def __aenter__(self) -> HealthServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -23,6 +23,7 @@ NetworkPolicy only admits the health port.)
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import time
@@ -120,6 +121,38 @@ class Metrics:
             ["operation", "error_class"],
             registry=r,
         )
+        # The schedule's health, for the alerting rules in k8s/railiance/prometheus/: a tick
+        # that has not run once its catch-up window is over never will (Temporal skips it).
+        # Exported only for schedules that should fire: forget_schedule() on a pause.
+        self.last_scheduled_run = Gauge(
+            "activity_core_last_scheduled_run_timestamp_seconds",
+            "Unix time of the cron tick of the last run the schedule fired (the tick, not the start).",
+            ["definition"],
+            registry=r,
+        )
+        self.next_scheduled_tick = Gauge(
+            "activity_core_schedule_next_tick_timestamp_seconds",
+            "Unix time of the first tick after the last scheduled run: the one due next.",
+            ["definition"],
+            registry=r,
+        )
+        self.schedule_catchup_window = Gauge(
+            "activity_core_schedule_catchup_window_seconds",
+            "How late Temporal still fires a tick (the definition's catchup_window_seconds).",
+            ["definition"],
+            registry=r,
+        )
+        self.missed_ticks = Gauge(
+            "activity_core_missed_ticks",
+            "Ticks in the recent history that have no scheduled run.",
+            ["definition"],
+            registry=r,
+        )
+        self.worker_running = Gauge(
+            "activity_core_worker_running",
+            "1 while this process's Temporal worker runs (what /healthz checks), else 0.",
+            registry=r,
+        )
         self.temporal_metrics_up = Gauge(
             "activity_core_temporal_metrics_up",
             "1 when the Temporal SDK's metrics were appended to this scrape, 0 when fetching them failed.",
@@ -166,6 +199,42 @@ class Metrics:
     def count_state_hub_failure(self, operation: str, error_class: str = "error") -> None:
         """Record a failed State Hub call (``operation`` like ``post_progress``, ``write_note``)."""
         self.state_hub_failures.labels(_label(operation), _label(error_class)).inc()
+
+    def observe_schedule(
+        self,
+        definition_id: str,
+        *,
+        next_tick_at: float,
+        catchup_window_seconds: float,
+        missed_ticks: int,
+        last_scheduled_run_at: float | None = None,
+    ) -> None:
+        """Record where a definition's schedule stands; times are Unix seconds.
+
+        ``next_tick_at`` is the first tick after ``last_scheduled_run_at`` (or, before any
+        scheduled run, the first tick after the schedule was created): the alert fires once
+        ``time()`` is past it by more than ``catchup_window_seconds``.
+        """
+        if catchup_window_seconds <= 0:
+            raise ValueError("catchup_window_seconds must be positive")
+        if missed_ticks < 0:
+            raise ValueError("missed_ticks must not be negative")
+        if last_scheduled_run_at is not None and next_tick_at <= last_scheduled_run_at:
+            raise ValueError("next_tick_at must come after last_scheduled_run_at")
+        definition = _label(definition_id)
+        self.next_scheduled_tick.labels(definition).set(next_tick_at)
+        self.schedule_catchup_window.labels(definition).set(catchup_window_seconds)
+        self.missed_ticks.labels(definition).set(missed_ticks)
+        if last_scheduled_run_at is not None:
+            self.last_scheduled_run.labels(definition).set(last_scheduled_run_at)
+
+    def forget_schedule(self, definition_id: str) -> None:
+        """Stop exporting a schedule that should not fire (paused, disabled, deleted)."""
+        definition = _label(definition_id)
+        schedule = (self.last_scheduled_run, self.next_scheduled_tick, self.schedule_catchup_window, self.missed_ticks)
+        for gauge in schedule:
+            with contextlib.suppress(KeyError):
+                gauge.remove(definition)
 
     # --- exposition --------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from activity_core.clients.state_hub import StateHubClient
 from activity_core.definitions.base import CallCeilings
 from activity_core.definitions.loader import DefinitionCache, load_all
 from activity_core.kinds.registry import registered_activities, registered_workflows
-from activity_core.observability.health import HealthServer, run_checks
+from activity_core.observability.health import HealthListenerError, HealthServer, Probes
 from activity_core.observability.logging import redact, register_secret, register_settings_secrets
 from activity_core.observability.metrics import Metrics, MetricsExposition, temporal_prometheus_runtime
 from activity_core.settings import Settings
@@ -136,43 +136,78 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     """Run the worker until SIGTERM/SIGINT (or ``stop``), draining in-flight activities.
 
     Refuses to start on an invalid definition: a schedule must never fire into a definition
-    the worker cannot run.
+    the worker cannot run. The health listener binds first, before anything connects, so a
+    port clash is a one-line configuration error; until the worker runs, ``/healthz`` says so.
     """
     load_all(settings.definitions_dir, call_ceilings(settings))
     endpoints = ServiceEndpoints.from_settings(settings)
     register_settings_secrets(settings)
     metrics = Metrics()
     temporal_metrics = temporal_prometheus_runtime()
-    client = await connect_temporal(endpoints.temporal_address, settings.temporal_namespace, temporal_metrics.runtime)
+    worker: Worker | None = None
+    runs: RunStore | None = None
+
+    def temporal_worker_running() -> bool:
+        return worker is not None and worker.is_running
+
+    async def postgres_answers() -> bool:
+        return runs is not None and await runs.ping()
+
+    probes = Probes(liveness={"temporal_worker": temporal_worker_running}, readiness={"postgres": postgres_answers})
+    metrics.worker_running.set_function(temporal_worker_running)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    async with open_services(settings, endpoints, metrics) as services:
-        worker = create_worker(
-            client,
-            task_queue=settings.task_queue,
-            services=services,
-            graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
-        )
-        checks = {"temporal_worker": lambda: worker.is_running, "postgres": services.runs.ping}
+    try:
         async with AsyncExitStack() as running:
             if settings.health_port:
-                health = HealthServer(
-                    "0.0.0.0",
-                    settings.health_port,
-                    liveness=lambda: run_checks(checks),
-                    readiness=lambda: run_checks(checks),
-                    metrics_text=MetricsExposition(metrics, temporal_metrics_url=temporal_metrics.metrics_url),
+                await _start_health_listener(
+                    running,
+                    HealthServer(
+                        settings.health_host,
+                        settings.health_port,
+                        liveness=probes.live,
+                        readiness=probes.ready,
+                        metrics_text=MetricsExposition(metrics, temporal_metrics_url=temporal_metrics.metrics_url),
+                    ),
                 )
-                await running.enter_async_context(health)
+            client = await connect_temporal(
+                endpoints.temporal_address, settings.temporal_namespace, temporal_metrics.runtime
+            )
+            services = await running.enter_async_context(open_services(settings, endpoints, metrics))
+            runs = services.runs
+            worker = create_worker(
+                client,
+                task_queue=settings.task_queue,
+                services=services,
+                graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
+            )
             await running.enter_async_context(worker)
             log.info(
-                "worker polling task queue %s; health port %s",
+                "worker polling task queue %s; health listener %s",
                 settings.task_queue,
-                settings.health_port or "off",
+                f"{settings.health_host}:{settings.health_port}" if settings.health_port else "off",
                 extra={"task_queue": settings.task_queue},
             )
             await stop.wait()
             log.info("shutting down: draining in-flight activities for up to %ss", settings.graceful_shutdown_seconds)
-        log.info("worker stopped")
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+    log.info("worker stopped")
+
+
+async def _start_health_listener(running: AsyncExitStack, health: HealthServer) -> None:
+    """Enter ``health`` into ``running``; a bind failure becomes a WorkerConfigError naming the setting."""
+    try:
+        await running.enter_async_context(health)
+    except HealthListenerError as exc:
+        fix = (
+            f"another process holds port {exc.port}: stop it, or set ACTIVITY_CORE_HEALTH_PORT to a free port "
+            "(0 turns the listener off)"
+            if exc.in_use
+            else "set ACTIVITY_CORE_HEALTH_HOST to an IP address of this host (0.0.0.0 for all)"
+        )
+        raise WorkerConfigError(f"health listener: {exc}; {fix}") from None

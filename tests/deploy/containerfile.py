@@ -1,17 +1,15 @@
-"""A focused Containerfile linter (hadolint is not available here), and the parser it uses.
+"""The Containerfile's parser, the checks of activity-core's own that hadolint has no rule
+for, and the .containerignore matcher.
 
-``lint(text)`` returns a list of findings; an empty list means the file passes. The rules
-are the ones activity-core's image must keep:
+hadolint (tests/deploy/test_containerfile.py runs it) lints the file itself: pinned base
+images, COPY over ADD, exec-form ENTRYPOINT and CMD, a non-root last USER, and the rest of
+its rules. :func:`project_findings` adds what is ours alone:
 
-- every ``FROM`` names a pinned tag with a full patch version (or a digest), never ``latest``;
-- no ``ADD`` (``COPY`` does not fetch URLs or unpack archives behind your back);
-- no ``ENV``/``ARG`` that looks like a secret (token, password, key, DSN...), no
-  credentials in a URL, no ``COPY`` of ``.env``/key files;
-- the final stage: a non-root ``USER`` set before ``ENTRYPOINT``/``CMD`` and never reset to
-  root, no compilers or ``-dev`` packages installed, no ``COPY`` of the whole context,
-  exec-form ``ENTRYPOINT`` and ``CMD``, ``STOPSIGNAL SIGTERM``, an ``EXPOSE``, and a
-  ``HEALTHCHECK``;
-- at least two stages (build and runtime).
+- at least two stages (build and runtime);
+- ``STOPSIGNAL SIGTERM`` in the runtime stage (the worker drains on SIGTERM);
+- no ``ENV``/``ARG`` that looks like a secret (token, password, key, DSN, ``DATABASE_URL``...)
+  or holds a URL with credentials;
+- no compilers or ``-dev`` packages installed in the runtime stage.
 """
 
 from __future__ import annotations
@@ -111,126 +109,50 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
-_SECRET_FILES = re.compile(r"(^|/)(\.env(\..*)?|id_rsa|id_ed25519|.*\.pem|.*\.key|\.netrc|\.pypirc)$")
 _BUILD_TOOLS = re.compile(
-    r"\b(build-essential|gcc|g\+\+|clang|make|cmake|cc|git|[a-z0-9.+-]+-dev|python3-dev|libpq-dev|rustc|cargo)\b"
+    r"\b(build-essential|gcc|g\+\+|clang|make|cmake|cc|git|[a-z0-9.+-]+-dev|rustc|cargo)\b"
 )
 _PACKAGE_INSTALL = re.compile(r"\b(apt-get|apt|apk|dnf|yum|microdnf)\b[^;&|]*\b(install|add)\b")
-_PINNED_TAG = re.compile(r"^\d+\.\d+\.\d+")
 
 
-def _is_pinned(base: str, stage_names: set[str]) -> str | None:
-    if base in stage_names:
-        return None
-    if "@sha256:" in base:
-        return None
-    name = base.rsplit("/", 1)[-1]
-    if ":" not in name:
-        return f"base image {base!r} has no tag (implicitly latest)"
-    tag = name.split(":", 1)[1]
-    if tag == "latest":
-        return f"base image {base!r} uses the latest tag"
-    if "$" in tag:
-        return f"base image {base!r} has a variable tag"
-    if not _PINNED_TAG.match(tag):
-        return f"base image {base!r} tag is not a full x.y.z version"
-    return None
-
-
-def lint(text: str) -> list[str]:
+def project_findings(text: str) -> list[str]:
+    """What activity-core asks of its image beyond hadolint's rules; empty when all hold."""
+    parsed = stages(text)
     findings: list[str] = []
-    try:
-        parsed = stages(text)
-    except ValueError as exc:
-        return [str(exc)]
     if len(parsed) < 2:
         findings.append("expected a multi-stage build (a builder stage and a runtime stage)")
+    for stage in parsed:
+        for instruction in stage.all("ENV") + stage.all("ARG"):
+            findings.extend(_secret_findings(instruction))
     if not parsed:
         return findings
-
-    names: set[str] = set()
-    for stage in parsed:
-        problem = _is_pinned(stage.base, names)
-        if problem:
-            findings.append(f"line {stage.line}: {problem}")
-        if stage.name:
-            names.add(stage.name)
-        for instruction in stage.instructions:
-            where = f"line {instruction.line}"
-            if instruction.keyword == "ADD":
-                if re.search(r"\b(https?|ftp|git)://|git@", instruction.args):
-                    findings.append(f"{where}: ADD of a URL; download in a RUN with a checksum, or vendor it")
-                else:
-                    findings.append(f"{where}: ADD; use COPY")
-            if instruction.keyword in ("ENV", "ARG"):
-                pairs = (
-                    env_pairs(instruction.args)
-                    if instruction.keyword == "ENV"
-                    else {instruction.args.split("=", 1)[0]: instruction.args.partition("=")[2]}
-                )
-                for key, value in pairs.items():
-                    if _SECRET_NAME.search(key):
-                        findings.append(f"{where}: {instruction.keyword} {key} looks like a secret; pass secrets at run time")
-                    if _URL_CREDENTIALS.search(value):
-                        findings.append(f"{where}: {instruction.keyword} {key} holds a URL with credentials")
-            if instruction.keyword in ("COPY", "ADD"):
-                words = [w for w in instruction.args.split() if not w.startswith("--")]
-                form = exec_form(instruction.args)
-                sources = (form or words)[:-1]
-                for source in sources:
-                    if _SECRET_FILES.search(source.rstrip("/")):
-                        findings.append(f"{where}: copies {source!r}, which looks like a secret file")
-            if instruction.keyword == "LABEL" and _URL_CREDENTIALS.search(instruction.args):
-                findings.append(f"{where}: LABEL holds a URL with credentials")
-
-    final = parsed[-1]
-    findings.extend(_lint_final_stage(final))
-    return findings
-
-
-def _lint_final_stage(final: Stage) -> list[str]:
-    findings: list[str] = []
-    users = final.all("USER")
-    entry = final.last("ENTRYPOINT")
-    cmd = final.last("CMD")
-    first_run_point = min((i.line for i in (entry, cmd) if i is not None), default=None)
-    if not users:
-        findings.append("final stage: no USER; the image would run as root")
-    else:
-        last_user = users[-1]
-        user = last_user.args.split(":", 1)[0].strip()
-        if user in ("root", "0", ""):
-            findings.append(f"line {last_user.line}: final USER is root")
-        if first_run_point is not None and last_user.line > first_run_point:
-            findings.append(f"line {last_user.line}: USER is set after ENTRYPOINT/CMD")
-    for instruction in final.instructions:
-        where = f"line {instruction.line}"
-        if instruction.keyword == "RUN":
-            if _PACKAGE_INSTALL.search(instruction.args):
-                tools = _BUILD_TOOLS.findall(instruction.args)
-                if tools:
-                    findings.append(f"{where}: final stage installs build tools {sorted({t for t in tools})}")
-            if re.search(r"\bpip\b[^;&|]*\binstall\b", instruction.args):
-                findings.append(f"{where}: final stage runs pip install; install into the venv in the builder")
-        if instruction.keyword == "COPY" and "--from" not in instruction.args:
-            words = instruction.args.split()
-            if words and words[0] in (".", "./"):
-                findings.append(f"{where}: final stage copies the whole build context")
-    if entry is None:
-        findings.append("final stage: no ENTRYPOINT")
-    elif exec_form(entry.args) is None:
-        findings.append(f"line {entry.line}: ENTRYPOINT is in shell form; signals would not reach the process")
-    if cmd is not None and exec_form(cmd.args) is None:
-        findings.append(f"line {cmd.line}: CMD is in shell form")
-    stop = final.last("STOPSIGNAL")
+    runtime = parsed[-1]
+    stop = runtime.last("STOPSIGNAL")
     if stop is None or stop.args.strip().upper() not in ("SIGTERM", "15"):
-        findings.append("final stage: STOPSIGNAL SIGTERM missing")
-    if not final.all("EXPOSE"):
-        findings.append("final stage: no EXPOSE for the health/metrics port")
-    health = final.last("HEALTHCHECK")
-    if health is None or health.args.strip().upper() == "NONE":
-        findings.append("final stage: no HEALTHCHECK")
+        findings.append("runtime stage: STOPSIGNAL SIGTERM missing (the worker drains on SIGTERM)")
+    for instruction in runtime.all("RUN"):
+        if _PACKAGE_INSTALL.search(instruction.args):
+            tools = sorted(set(_BUILD_TOOLS.findall(instruction.args)))
+            if tools:
+                findings.append(f"line {instruction.line}: the runtime stage installs build tools {tools}")
     return findings
+
+
+def _secret_findings(instruction: Instruction) -> list[str]:
+    """hadolint's DL3064 knows TOKEN and PASSWORD, not a DSN nor credentials inside a URL."""
+    if instruction.keyword == "ENV":
+        pairs = env_pairs(instruction.args)
+    else:
+        name, _, default = instruction.args.partition("=")
+        pairs = {name.strip(): default}
+    found = []
+    where = f"line {instruction.line}"
+    for key, value in pairs.items():
+        if _SECRET_NAME.search(key):
+            found.append(f"{where}: {instruction.keyword} {key} looks like a secret; pass secrets at run time")
+        if _URL_CREDENTIALS.search(value):
+            found.append(f"{where}: {instruction.keyword} {key} holds a URL with credentials")
+    return found
 
 
 # --- .containerignore ------------------------------------------------------------------

@@ -1,22 +1,20 @@
-"""k8s/railiance: rendered offline, validated against the Kubernetes API schemas, and held to
-the security posture, the probes, the Secret references and the NetworkPolicy it promises."""
+"""k8s/railiance: rendered by kustomize, validated against the Kubernetes API schemas, and held
+to the security posture, the probes, the Secret references, the NetworkPolicy and the alert
+rules it promises."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from activity_core.settings import Settings
-from tests.deploy.kustomize import KustomizeError, pod_spec, render
 from tests.deploy.leaks import leaks
+from tests.deploy.manifests import RenderError, pod_spec, render
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s" / "railiance"
@@ -71,20 +69,12 @@ def test_the_base_renders_the_expected_objects_in_apply_order(objects) -> None:
         ("Job", "activity-core-schedule-sync"),
         ("Deployment", "activity-core-worker"),
         ("PodDisruptionBudget", "activity-core-worker"),
+        ("ConfigMap", "activity-core-alert-rules"),
     ]
     for obj in objects:
         if obj["kind"] != "Namespace":
             assert obj["metadata"]["namespace"] == NAMESPACE, obj["metadata"]
         assert obj["metadata"]["labels"]["app.kubernetes.io/part-of"] == "activity-core"
-
-
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
-def test_the_python_renderer_agrees_with_kubectl_kustomize(objects) -> None:
-    result = subprocess.run(
-        ["kubectl", "kustomize", str(BASE)], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert [d for d in yaml.safe_load_all(result.stdout) if d] == objects
 
 
 @pytest.mark.parametrize("version", ["1.29", "1.32", kubernetes_validate.utils.latest_version()])
@@ -103,29 +93,10 @@ def test_schema_validation_catches_a_typo(objects) -> None:
         kubernetes_validate.validate(worker, "1.32", strict=True)
 
 
-def test_the_renderer_refuses_what_it_does_not_implement(tmp_path: Path) -> None:
-    (tmp_path / "kustomization.yaml").write_text("resources: [a.yaml]\npatches: []\n")
-    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
-    with pytest.raises(KustomizeError, match="patches"):
+def test_a_broken_kustomization_fails_the_render(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources: [missing.yaml]\n")
+    with pytest.raises(RenderError, match="missing.yaml"):
         render(tmp_path)
-
-
-def test_the_renderer_applies_namespace_labels_and_images(tmp_path: Path) -> None:
-    (tmp_path / "kustomization.yaml").write_text(
-        "namespace: ns\nresources: [d.yaml]\n"
-        "labels: [{pairs: {team: x}, includeSelectors: true}]\n"
-        "images: [{name: app, newName: reg/app, newTag: '1.2.3'}]\n"
-    )
-    (tmp_path / "d.yaml").write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
-        "spec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n"
-        "    spec: {containers: [{name: c, image: 'app:0.0.1'}]}\n"
-    )
-    (deployment,) = render(tmp_path)
-    assert deployment["metadata"]["namespace"] == "ns"
-    assert deployment["spec"]["selector"]["matchLabels"] == {"a": "b", "team": "x"}
-    assert deployment["spec"]["template"]["metadata"]["labels"] == {"a": "b", "team": "x"}
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "reg/app:1.2.3"
 
 
 # --- runtime configuration -------------------------------------------------------------
@@ -437,3 +408,12 @@ def test_the_network_policy_selects_our_pods_and_not_llm_connect(objects) -> Non
     assert selector.get("app.kubernetes.io/name") == "activity-core"
     llm_connect_pod = {"app.kubernetes.io/name": "llm-connect", "app.kubernetes.io/component": "worker"}
     assert not selector.items() <= llm_connect_pod.items()
+
+
+# --- the alerting rules ----------------------------------------------------------------
+
+
+def test_the_alert_rules_ship_verbatim_as_a_configmap_with_a_stable_name(objects) -> None:
+    rules = one(objects, "ConfigMap", "activity-core-alert-rules")
+    assert rules["data"] == {"activity-core.rules.yaml": (BASE / "prometheus" / "activity-core.rules.yaml").read_text()}
+    assert rules["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"

@@ -131,3 +131,51 @@ async def test_exposition_survives_an_unreachable_temporal_exporter() -> None:
     url = f"http://{free_loopback_address()}/metrics"  # nothing listens there
     text = await MetricsExposition(metrics, temporal_metrics_url=url, timeout_seconds=0.5)()
     assert value(text, "activity_core_temporal_metrics_up") == 0
+
+
+def test_a_schedules_standing_is_exported_per_definition_and_forgotten_on_request() -> None:
+    metrics = Metrics()
+    metrics.observe_schedule(
+        DEF,
+        last_scheduled_run_at=1_750_000_000,
+        next_tick_at=1_750_086_400,
+        catchup_window_seconds=14_400,
+        missed_ticks=1,
+    )
+    metrics.observe_schedule("probe", next_tick_at=1_750_003_600, catchup_window_seconds=600, missed_ticks=0)
+    text = metrics.render()
+    assert value(text, "activity_core_last_scheduled_run_timestamp_seconds", definition=DEF) == 1_750_000_000
+    assert value(text, "activity_core_schedule_next_tick_timestamp_seconds", definition=DEF) == 1_750_086_400
+    assert value(text, "activity_core_schedule_catchup_window_seconds", definition=DEF) == 14_400
+    assert value(text, "activity_core_missed_ticks", definition=DEF) == 1
+    assert value(text, "activity_core_last_scheduled_run_timestamp_seconds", definition="probe") is None
+    assert value(text, "activity_core_schedule_next_tick_timestamp_seconds", definition="probe") == 1_750_003_600
+
+    metrics.forget_schedule(DEF)
+    metrics.forget_schedule("never-observed")
+    left = {name for (name, labels) in samples(metrics.render()) if ("definition", DEF) in labels}
+    assert left == set()
+    assert value(metrics.render(), "activity_core_missed_ticks", definition="probe") == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"next_tick_at": 10.0, "catchup_window_seconds": 0, "missed_ticks": 0}, "catchup_window_seconds"),
+        ({"next_tick_at": 10.0, "catchup_window_seconds": 60, "missed_ticks": -1}, "missed_ticks"),
+        ({"next_tick_at": 10, "catchup_window_seconds": 60, "missed_ticks": 0, "last_scheduled_run_at": 10}, "after"),
+    ],
+)
+def test_a_schedule_that_cannot_be_is_refused(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Metrics().observe_schedule(DEF, **kwargs)
+
+
+def test_worker_running_follows_the_function_it_is_given() -> None:
+    metrics = Metrics()
+    assert value(metrics.render(), "activity_core_worker_running") == 0
+    running = True
+    metrics.worker_running.set_function(lambda: running)
+    assert value(metrics.render(), "activity_core_worker_running") == 1
+    running = False
+    assert value(metrics.render(), "activity_core_worker_running") == 0

@@ -12,8 +12,8 @@ import yaml
 
 from activity_core.kinds.instruction.workflow import WORKFLOW_NAME
 from activity_core.runs.models import RunStatus
-from tests.deploy.kustomize import render
 from tests.deploy.leaks import leaks
+from tests.deploy.manifests import render
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = (ROOT / "docs" / "runbook.md").read_text()
@@ -30,7 +30,7 @@ def definition_ids() -> set[str]:
 def shell_commands(text: str, program: str) -> list[list[str]]:
     """Every ``program ...`` command in the fenced shell blocks, continuations joined."""
     commands = []
-    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
+    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split(" #", 1)[0].strip()
             if line.startswith(program + " "):
@@ -53,7 +53,7 @@ def test_every_failure_class_is_explained() -> None:
         "failed_state_hub",
     }
     for status in failures:
-        assert re.search(rf"^\s*\| `{status}` \|", RUNBOOK, flags=re.M), status
+        assert re.search(rf"^\s*\| `{status}` \|", RUNBOOK, flags=re.MULTILINE), status
 
 
 def test_manual_runs_name_the_real_schedule_workflow_and_queue() -> None:

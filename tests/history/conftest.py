@@ -14,9 +14,6 @@ the emulator) must not be used in this directory: use ``scheduled_history.state_
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -37,6 +34,7 @@ from activity_core.store.models import RunQuery, RunRecord
 from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_services
 from tests.fixtures.runtime import TriageHarness, stack_settings, write_test_definition
 from tests.fixtures.servers import _dsn_with_database
+from tests.tools import apt_tool
 
 # The stories, one week each (mid-2026, Europe/Berlin summer time).
 CLEAN = [date(2026, 6, 1), date(2026, 6, 2), date(2026, 6, 3)]  # a manual run between the 2nd and 3rd
@@ -153,14 +151,4 @@ async def _admin(dsn: str, statement: str) -> None:
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's chromium, installed with apt-get when missing (the report is tested in a real browser)."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("chromium is not installed and cannot be installed here (needs apt-get as root): apt-get install chromium")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
-        if done.returncode != 0:
-            pytest.skip(f"could not install chromium: {' '.join(command)} failed: {done.stderr.strip()[-500:]}")
-    return shutil.which("chromium") or pytest.skip("apt-get installed chromium, yet it is not on PATH")
+    return apt_tool("chromium")

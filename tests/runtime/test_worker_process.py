@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from activity_core.runs.models import RunInput
 from activity_core.settings import PROJECT_ROOT, Settings
 from activity_core.store.models import RunQuery
 from activity_core.kinds.instruction.workflow import InstructionRun
+from tests.deploy.image import install_image_wheel
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration
@@ -33,24 +33,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="session")
 def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The package built as a wheel (what the Containerfile installs) and installed on its own."""
-    out = tmp_path_factory.mktemp("wheel")
-    source = out / "source"  # a copy, so the build leaves nothing in the working tree
-    shutil.copytree(PROJECT_ROOT / "activity_core", source / "activity_core", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(PROJECT_ROOT / name, source / name)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out / "dist"), str(source)],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next((out / "dist").glob("activity_core-*.whl"))
-    target = out / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
-    )
-    return target
+    return install_image_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def _worker_env(settings: Settings, *, health_port: int, site: Path | None = None) -> dict[str, str]:
@@ -123,7 +106,10 @@ async def test_wheel_built_worker_serves_health_metrics_and_drains_on_sigterm(
     reaper.append(worker)
 
     health = await _wait_healthy(f"http://127.0.0.1:{port}", worker, log)
-    assert {c["name"] for c in health["checks"] if c["ok"]} >= {"temporal_worker", "postgres"}
+    assert {c["name"] for c in health["checks"] if c["ok"]} == {"temporal_worker"}
+    async with httpx.AsyncClient(timeout=5) as client:
+        ready = (await client.get(f"http://127.0.0.1:{port}/readyz")).json()
+    assert {c["name"] for c in ready["checks"] if c["ok"]} == {"temporal_worker", "postgres"}
     summary = await temporal_client.execute_workflow(
         InstructionRun.run, RunInput(definition_id=definition_id),
         id=f"manual-{definition_id}", task_queue=settings.task_queue,
