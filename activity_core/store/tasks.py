@@ -34,16 +34,16 @@ class PlannedRow(BaseModel):
     run_id: str
     occurrence: date
     spec_id: str
-    candidate: str | None
-    item_rank: int | None
-    item_line: int | None
-    base_key: str | None
-    episode: int | None
-    idempotency_key: str | None
-    payload_hash: str | None
     requested_sink: SinkType
     sink: SinkType
     state: SpawnState
+    candidate: str | None = None
+    item_rank: int | None = None
+    item_line: int | None = None
+    base_key: str | None = None
+    episode: int | None = None
+    idempotency_key: str | None = None
+    payload_hash: str | None = None
     review_required: bool = False
     on_recurrence: str | None = None
     spec: dict[str, Any] | None = None

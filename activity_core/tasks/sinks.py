@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from activity_core.clients.issue_core import (
+    CreatedTask,
     IssueCoreClient,
     IssueCoreError,
     TaskRecord,
@@ -134,7 +135,7 @@ class IssueCoreRestSink:
                     idempotency_key=key,
                     payload_hash=payload_hash(task.model_dump(mode="json")),
                 )
-            found = _preferred(await self._client.find_tasks(key))
+            found = _preferred(key, await self._client.find_tasks(key))
             if found is None:
                 return await self._create(row)
             if row.sent_key == key:
@@ -155,16 +156,7 @@ class IssueCoreRestSink:
         task = spec_of(row).new_task(external_key=row.idempotency_key, run=run_link(row))
         row = await self._log.update(row.id, sent_key=row.idempotency_key, count_attempt=True)
         created = await self._client.create_task(task)
-        return await self._log.update(
-            row.id,
-            state=SpawnState.CREATED,
-            task_id=created.id,
-            task_key=created.key,
-            task_url=created.url,
-            error_class=None,
-            error_message=None,
-            finished=True,
-        )
+        return await self._finish(row, SpawnState.CREATED, created)
 
     async def _recur(self, row: SpawnRow, task: TaskRecord) -> SpawnRow:
         """The recommendation came back while its task is open."""
@@ -182,7 +174,7 @@ class IssueCoreRestSink:
         return await self._finish(row, SpawnState.COMMENTED, task, comment_id=comment.id)
 
     async def _finish(
-        self, row: SpawnRow, state: SpawnState, task: TaskRecord, comment_id: str | None = None
+        self, row: SpawnRow, state: SpawnState, task: TaskRecord | CreatedTask, comment_id: str | None = None
     ) -> SpawnRow:
         return await self._log.update(
             row.id,
@@ -214,7 +206,10 @@ class IssueCoreRestSink:
         return await self._log.update(row.id, state=state, error_class=name, error_message=message, finished=finished)
 
 
-def _preferred(found: list[TaskRecord]) -> TaskRecord | None:
-    """The task a key names. Several can exist only if someone filed one by hand under our
-    key (or a service ignored the idempotency key): an open one wins, then the oldest."""
-    return next((task for task in found if task.is_open), found[0] if found else None)
+def _preferred(key: str, found: list[TaskRecord]) -> TaskRecord | None:
+    """The task a key names, among what the lookup returned (only exact matches count: a
+    service that matched loosely must not make us adopt another task). Several can exist only
+    if someone filed one by hand under our key, or a service ignored the idempotency key: an
+    open one wins, then the oldest."""
+    exact = [task for task in found if task.external_key == key]
+    return next((task for task in exact if task.is_open), exact[0] if exact else None)

@@ -10,27 +10,16 @@ import pytest
 from activity_core.clients.issue_core import IssueCoreClient
 from activity_core.devstack.issue_core_emulator import IssueCoreEmulator
 from activity_core.observability.logging import redact, register_settings_secrets
-from activity_core.settings import PROJECT_ROOT, Settings, SinkType
-from activity_core.store import apply_migrations, create_pool
+from activity_core.settings import Settings, SinkType
 from activity_core.store.tasks import TaskSpawnLog
 from activity_core.tasks.emission import TaskEmitter
+from tests.store.conftest import pool  # noqa: F401  (a migrated database, fresh for every test)
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 CLIENT_TIMEOUT_SECONDS = 2.0
 
 
 @pytest.fixture
-async def pool(fresh_database: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(fresh_database, min_size=1, max_size=6, command_timeout=10.0)
-    await apply_migrations(pool, MIGRATIONS_DIR)
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-@pytest.fixture
-def spawn_log(pool: asyncpg.Pool) -> TaskSpawnLog:
+def spawn_log(pool: asyncpg.Pool) -> TaskSpawnLog:  # noqa: F811  (the fixture imported above)
     return TaskSpawnLog(pool, timeout=10.0)
 
 
