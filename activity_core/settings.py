@@ -13,16 +13,38 @@ in a cluster requires them all.
 from __future__ import annotations
 
 import ipaddress
+from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# --- Task emission (issue-core): the sink types of the ISSUE_SINK_TYPE block below ---------
+
+
+class SinkType(StrEnum):
+    """Where task specs go, in rising order of effect; the ceiling compares by this order."""
+
+    NULL = "null"
+    DRY_RUN = "dry_run"
+    REST = "rest"
+
+    @property
+    def level(self) -> int:
+        return SINK_TYPES.index(self.value)
+
+
+SINK_TYPES = tuple(sink.value for sink in SinkType)
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
+    # hide_input_in_errors: a refused value must not print the secrets given alongside it.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", frozen=True, populate_by_name=True, hide_input_in_errors=True
+    )
 
     # --- Temporal -------------------------------------------------------------------
     temporal_address: str | None = Field(
@@ -101,10 +123,6 @@ class Settings(BaseSettings):
         validation_alias="ACTIVITY_CORE_LOG_FORMAT",
         description="json (one object per line) or text.",
     )
-    issue_sink_type: str = Field(
-        default="null",
-        description="Where task specs would go; only the audit-only 'null' sink exists today.",
-    )
     raw_output_retention_days: int | None = Field(
         default=None,
         validation_alias="ACTIVITY_CORE_RAW_RETENTION_DAYS",
@@ -120,6 +138,50 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"ACTIVITY_CORE_HEALTH_HOST must be an IP address such as 0.0.0.0, :: or 127.0.0.1, not {value!r}"
             ) from None
+
+    # --- Task emission (issue-core) -------------------------------------------------
+    # ISSUE_SINK_TYPE is the deployment's ceiling and rollback switch: a definition's own
+    # sink is lowered to it, so `null` stops every request to issue-core at once.
+    issue_sink_type: SinkType = Field(
+        default=SinkType.NULL,
+        description="Ceiling of the task sinks: null (nothing leaves), dry_run (plus the exact request, "
+        "logged), rest (definitions that opt in create tasks in issue-core).",
+    )
+    issue_core_url: str | None = Field(
+        default=None, description="Base URL of issue-core; required unless ISSUE_SINK_TYPE is null."
+    )
+    issue_core_token: SecretStr | None = Field(
+        default=None, description="Bearer token for issue-core (never logged); required unless ISSUE_SINK_TYPE is null."
+    )
+    issue_core_timeout_seconds: float = Field(default=10.0, ge=1, le=120, description="Timeout of one issue-core call.")
+
+    @field_validator("issue_sink_type", mode="before")
+    @classmethod
+    def _known_sink(cls, value: object) -> object:
+        if isinstance(value, str) and value not in SINK_TYPES:
+            raise ValueError(f"ISSUE_SINK_TYPE must be one of {', '.join(SINK_TYPES)}, not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _issue_core_reachable(self) -> Settings:
+        if self.issue_sink_type is not SinkType.NULL:
+            missing = [
+                name
+                for name, value in (
+                    ("ISSUE_CORE_URL", self.issue_core_url),
+                    ("ISSUE_CORE_TOKEN", self.issue_core_token),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    f"ISSUE_SINK_TYPE={self.issue_sink_type.value} needs {' and '.join(missing)}: "
+                    f"set {'them' if len(missing) > 1 else 'it'} (or ISSUE_SINK_TYPE=null to send nothing)"
+                )
+        return self
+
+    def issue_core_bearer(self) -> str | None:
+        return self.issue_core_token.get_secret_value() if self.issue_core_token else None
 
     def database_dsn(self) -> str | None:
         return self.database_url.get_secret_value() if self.database_url else None

@@ -15,7 +15,8 @@ from activity_core.commands import (
     run,
     runs,
     schedules,
+    tasks,
     worker,
 )
 
-COMMAND_MODULES = [run, worker, migrate, schedules, definitions, replay_output, runs, calibration, report]
+COMMAND_MODULES = [run, worker, migrate, schedules, definitions, replay_output, runs, tasks, calibration, report]

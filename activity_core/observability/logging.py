@@ -123,7 +123,7 @@ def register_secret(value: Any) -> None:
 
 
 def register_settings_secrets(settings: Settings) -> None:
-    """Register every secret the settings hold: the DSN (and its password alone), the token."""
+    """Register every secret the settings hold: the DSN (and its password alone), the tokens."""
     dsn = settings.database_dsn()
     if dsn:
         register_secret(dsn)
@@ -135,6 +135,7 @@ def register_settings_secrets(settings: Settings) -> None:
             register_secret(password)
             register_secret(unquote(password))
     register_secret(settings.state_hub_bearer())
+    register_secret(settings.issue_core_bearer())
 
 
 def clear_secrets() -> None:
