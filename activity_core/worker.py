@@ -24,7 +24,12 @@ from activity_core.clients.state_hub import StateHubClient
 from activity_core.definitions import load_all
 from activity_core.observability.health import HealthServer, run_checks
 from activity_core.observability.logging import redact, register_secret, register_settings_secrets
-from activity_core.observability.metrics import Metrics, MetricsExposition, temporal_prometheus_runtime
+from activity_core.observability.metrics import (
+    Metrics,
+    MetricsExposition,
+    TemporalMetricsRuntime,
+    temporal_prometheus_runtime,
+)
 from activity_core.settings import Settings
 from activity_core.store.pool import create_pool
 from activity_core.store.runs import RunStore
@@ -123,7 +128,9 @@ def create_worker(client: Client, *, task_queue: str, deps: TriageDependencies, 
     )
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings, *, stop: asyncio.Event | None = None, temporal_metrics: TemporalMetricsRuntime | None = None
+) -> None:
     """Run the worker until SIGTERM/SIGINT (or ``stop``), draining in-flight activities.
 
     Refuses to start on an invalid definition: a schedule must never fire into a definition
@@ -133,7 +140,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     endpoints = ServiceEndpoints.from_settings(settings)
     register_settings_secrets(settings)
     metrics = Metrics()
-    temporal_metrics = temporal_prometheus_runtime()
+    temporal_metrics = temporal_metrics or temporal_prometheus_runtime()
     client = await connect_temporal(endpoints.temporal_address, settings.temporal_namespace, temporal_metrics.runtime)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
