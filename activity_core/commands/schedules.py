@@ -6,9 +6,9 @@ import argparse
 
 from temporalio.runtime import Runtime
 
+from activity_core.commands.common import load_definitions
 from activity_core.commands.errors import UsageError
 from activity_core.commands.temporal_runtime import run_on_own_runtime
-from activity_core.definitions import load_all
 from activity_core.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.worker import connect_temporal
@@ -39,7 +39,7 @@ def handle_sync(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     if not settings.temporal_address:
         raise UsageError("TEMPORAL_ADDRESS is not set", "set it to host:port of the Temporal frontend")
-    definitions = load_all(settings.definitions_dir)
+    definitions = load_definitions(settings.definitions_dir)
     return run_on_own_runtime(lambda runtime: _sync(settings, definitions, args.dry_run, runtime))
 
 

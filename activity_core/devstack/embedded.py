@@ -63,7 +63,7 @@ def _wait_until_serving(cli: str, address: str, *, timeout: float, process: subp
             raise EmbeddedServerError(f"process exited with code {process.returncode} while starting")
         check = subprocess.run(
             [cli, "operator", "cluster", "health", "--address", address],
-            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, check=False,
         )
         if check.returncode == 0 and check.stdout.strip() == "SERVING":
             return
