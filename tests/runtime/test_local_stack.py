@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -29,7 +30,7 @@ STACK_VARIABLES = set(SERVICE_VARIABLES)
 class Stack:
     """``activity-core run`` in a process group of its own, as a terminal would run it."""
 
-    started: list[Stack] = []
+    started: ClassVar[list[Stack]] = []
 
     def __init__(self, data_dir: Path, *args: str, **env: str) -> None:
         environment = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
