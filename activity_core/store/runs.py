@@ -1,9 +1,9 @@
 """Run history: the writes a run makes as it goes, and the reads reviewers and operators make.
 
 Writes are idempotent because Temporal retries activities: starting twice keeps the first
-row, finishing twice keeps the last outcome. Reads order newest first by (started_at, id)
-or, for the calibration walk, by the schedule's tick, matching the indexes of
-``migrations/0001_activity_runs.sql`` so they stay index walks as history grows.
+row, finishing twice keeps the last outcome. Reads order newest first by the run's time (its
+tick, else its start) and id or, for the calibration walk, by the schedule's tick, matching
+the indexes of ``migrations/`` so they stay index walks as history grows.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ _BERLIN = ZoneInfo("Europe/Berlin")
 
 _COLUMNS = ", ".join(RunRecord.model_fields)
 
-_NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
+# The run's time: its tick when the schedule fired it (a backfilled run too), else its start.
+RUN_TIME = "COALESCE(scheduled_at, started_at)"
+_NEWEST_FIRST = f"ORDER BY {RUN_TIME} DESC, id DESC"
 
 SCHEDULED_RUNS_SQL = f"""
 SELECT {_COLUMNS} FROM activity_runs
@@ -89,9 +91,9 @@ def list_runs_statement(query: RunQuery) -> tuple[str, list[object]]:
             args.append(value)
             conditions.append(f"{column} = ${len(args)}")
     if query.since is not None:
-        # A bound on started_at (not local_date) keeps `since` a range in every listing index.
+        # A bound on the run's time (not local_date) keeps `since` a range in every listing index.
         args.append(datetime.combine(query.since, time.min, tzinfo=_BERLIN))
-        conditions.append(f"started_at >= ${len(args)}")
+        conditions.append(f"{RUN_TIME} >= ${len(args)}")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     args.append(query.limit)
     return f"SELECT {_COLUMNS} FROM activity_runs {where} {_NEWEST_FIRST} LIMIT ${len(args)}", args
