@@ -208,6 +208,7 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
             "or set DATABASE_URL to a running PostgreSQL"
         ) from exc
     data_dir.mkdir(parents=True, exist_ok=True)
+    initialized_before = (data_dir / "PG_VERSION").exists()
     running_before = _postmaster_pid(data_dir)
     running_before = running_before if running_before is not None and _alive(running_before) else None
     try:
@@ -219,6 +220,8 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
     except BaseException:  # interrupted while starting: stop what pg_ctl may have started
         if running_before is None:
             EmbeddedPostgres(dsn="", server=None, pid=_postmaster_pid(data_dir), started_here=True).stop()
+        if not initialized_before:  # a half-run initdb: the next start would find a broken cluster
+            shutil.rmtree(data_dir, ignore_errors=True)
         raise
     pid = _postmaster_pid(data_dir)
     return EmbeddedPostgres(dsn=server.get_uri(), server=server, pid=pid, started_here=running_before is None)
