@@ -11,6 +11,7 @@ and only with ``ACTIVITY_CORE_LOG_LEVEL=DEBUG``.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -69,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.settings = settings
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
+        # What the interrupt abandoned (a connection half made) may still fail as it is collected;
+        # asyncio would log each as "exception was never retrieved": not news after a Ctrl-C.
+        logging.getLogger("asyncio").disabled = True
         _report(name, "interrupted before it finished", secrets)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:

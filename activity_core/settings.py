@@ -125,13 +125,11 @@ class Settings(BaseSettings):
     )
 
     # --- State Hub ------------------------------------------------------------------
-    state_hub_url: HttpUrl | None = Field(
-        default=None, description="Base URL of State Hub; unset = local emulator."
+    state_hub_url: HttpUrl | None = Field(default=None, description="Base URL of State Hub; unset = local emulator.")
+    state_hub_token: Secret | None = Field(default=None, description="Bearer token for State Hub (never logged).")
+    state_hub_timeout_seconds: Seconds = Field(
+        default=15.0, description="Time budget for one State Hub call, end to end."
     )
-    state_hub_token: Secret | None = Field(
-        default=None, description="Bearer token for State Hub (never logged)."
-    )
-    state_hub_timeout_seconds: Seconds = Field(default=15.0, description="Time budget for one State Hub call, end to end.")
 
     # --- Files ----------------------------------------------------------------------
     definitions_dir: Path = Field(
@@ -237,7 +235,9 @@ def describe_settings_error(exc: ValidationError) -> str:
             by_variable.setdefault(field, str(error["msg"]).removeprefix("Value error, "))
             continue
         name = env_name(field)
-        by_variable.setdefault(name, f"{name}={_shown(field, error.get('input'))} is not allowed: {_allowed(field, error)}")
+        by_variable.setdefault(
+            name, f"{name}={_shown(field, error.get('input'))} is not allowed: {_allowed(field, error)}"
+        )
     return "; ".join(by_variable.values())
 
 

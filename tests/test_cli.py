@@ -24,10 +24,17 @@ SERVICE_VARIABLES = ("TEMPORAL_ADDRESS", "DATABASE_URL", "LLM_CONNECT_URL", "STA
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``activity-core ARGS`` as an operator runs it: a process of its own, the given variables."""
-    environment = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES and not k.startswith("ACTIVITY_CORE_")}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES and not k.startswith("ACTIVITY_CORE_")
+    }
     return subprocess.run(
         [sys.executable, "-m", "activity_core", *args],
-        env={**environment, **env}, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env={**environment, **env},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -46,7 +53,17 @@ def test_top_level_help_names_every_command_and_the_exit_codes(capsys: pytest.Ca
         main(["--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    for command in ("run", "worker", "migrate", "schedules", "definitions", "replay-output", "runs", "calibration", "report"):
+    for command in (
+        "run",
+        "worker",
+        "migrate",
+        "schedules",
+        "definitions",
+        "replay-output",
+        "runs",
+        "calibration",
+        "report",
+    ):
         assert f"    {command}" in out
     assert "07:20 Europe/Berlin" in out
     for code in ExitCode:
@@ -88,7 +105,12 @@ def test_a_bad_setting_is_refused_in_one_line_before_anything_runs(variable: str
 
 def _commands() -> list[list[str]]:
     """One argument list per subcommand the parser knows, with what each requires."""
-    required = {"replay-output": ["--refs", "r.json", "answer.json"], "show": ["1"], "status": ["x"], "feedback": ["1", "--verdict", "accept"]}
+    required = {
+        "replay-output": ["--refs", "r.json", "answer.json"],
+        "show": ["1"],
+        "status": ["x"],
+        "feedback": ["1", "--verdict", "accept"],
+    }
     found = []
     for name, parser in _subparsers(build_parser()).items():
         actions = _subparsers(parser)
@@ -118,7 +140,9 @@ def test_an_unreachable_temporal_is_one_line() -> None:
     done = cli("schedules", "sync", TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}")
 
     assert_one_line(
-        done, ExitCode.UNAVAILABLE, "activity-core schedules sync: cannot reach Temporal: Connection refused",
+        done,
+        ExitCode.UNAVAILABLE,
+        "activity-core schedules sync: cannot reach Temporal: Connection refused",
         "check TEMPORAL_ADDRESS",
     )
 
@@ -134,10 +158,15 @@ def test_an_unreachable_postgresql_is_one_line_without_the_password() -> None:
 
 def test_a_missing_definitions_directory_is_a_file_problem_not_an_empty_list() -> None:
     """An empty result from a mistyped path would make `schedules sync` pause every schedule."""
-    done = cli("schedules", "sync", TEMPORAL_ADDRESS="127.0.0.1:7233", ACTIVITY_CORE_DEFINITIONS_DIR="/nonexistent/defs")
+    done = cli(
+        "schedules", "sync", TEMPORAL_ADDRESS="127.0.0.1:7233", ACTIVITY_CORE_DEFINITIONS_DIR="/nonexistent/defs"
+    )
 
     assert_one_line(
-        done, ExitCode.FILE, "the definitions directory /nonexistent/defs does not exist", "ACTIVITY_CORE_DEFINITIONS_DIR"
+        done,
+        ExitCode.FILE,
+        "the definitions directory /nonexistent/defs does not exist",
+        "ACTIVITY_CORE_DEFINITIONS_DIR",
     )
 
 
@@ -194,11 +223,18 @@ def test_an_interrupt_is_one_line_and_exit_130() -> None:
         silent.listen()
         silent.settimeout(60)
         environment = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-        environment |= {"DATABASE_URL": f"postgresql://u@127.0.0.1:{silent.getsockname()[1]}/x",
-                        "ACTIVITY_CORE_DB_TIMEOUT_SECONDS": "60"}
+        environment |= {
+            "DATABASE_URL": f"postgresql://u@127.0.0.1:{silent.getsockname()[1]}/x",
+            "ACTIVITY_CORE_DB_TIMEOUT_SECONDS": "60",
+        }
         process = subprocess.Popen(
-            [sys.executable, "-m", "activity_core", "migrate"], env=environment, cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            [sys.executable, "-m", "activity_core", "migrate"],
+            env=environment,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         connection, _ = silent.accept()  # the command is now waiting for PostgreSQL to speak
         try:

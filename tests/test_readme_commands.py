@@ -49,7 +49,11 @@ async def test_every_documented_temporal_command_runs_against_the_dev_server(
     temporal_client: Client, temporal_address: str
 ) -> None:
     await sync_schedules(temporal_client, load_all(PROJECT_ROOT / "definitions"), task_queue=DOCUMENTED_TASK_QUEUE)
-    env = {**os.environ, "TEMPORAL_ADDRESS": temporal_address, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": temporal_address,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
     started: list[str] = []
     try:
         for command in documented_temporal_commands((PROJECT_ROOT / "README.md").read_text()):
@@ -58,7 +62,13 @@ async def test_every_documented_temporal_command_runs_against_the_dev_server(
                 command = command.replace("<id>", started[-1])
             assert "<" not in command, f"the README's {command!r} has a placeholder this test cannot fill"
             done = await asyncio.to_thread(
-                subprocess.run, ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60, check=False
+                subprocess.run,
+                ["bash", "-c", command],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
             )
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
             if " workflow start " in f" {command} ":

@@ -114,7 +114,9 @@ class ServiceClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, method: str, path: str, *, max_body_bytes: int | None = None, **request: Any) -> ServiceResponse:
+    async def send(
+        self, method: str, path: str, *, max_body_bytes: int | None = None, **request: Any
+    ) -> ServiceResponse:
         """One request under the client's budget and cap (``max_body_bytes`` overrides the cap)."""
         return await send_once(
             self._http,
@@ -166,7 +168,9 @@ async def send_once(
             f"{where} answered {status} with a body over the {max_body_bytes} byte cap of this call", status_code=status
         ) from None
     except httpx.DecodingError as exc:
-        raise errors.contract(f"{where} answered {status} with a body that cannot be decoded: {exc}", status_code=status) from None
+        raise errors.contract(
+            f"{where} answered {status} with a body that cannot be decoded: {exc}", status_code=status
+        ) from None
     except httpx.TransportError as exc:
         raise errors.transport(f"{where}: {type(exc).__name__}: {exc}") from None
 

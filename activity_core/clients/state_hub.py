@@ -85,7 +85,10 @@ class StateHubContractError(StateHubError):
 
 
 _ERRORS = ServiceErrors(
-    service=StateHubApi.SERVICE, timeout=StateHubTimeout, transport=StateHubTransportError, contract=StateHubContractError
+    service=StateHubApi.SERVICE,
+    timeout=StateHubTimeout,
+    transport=StateHubTransportError,
+    contract=StateHubContractError,
 )
 
 

@@ -69,12 +69,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--definition", default=DEFAULT_DEFINITION, help=f"definition id (default: {DEFAULT_DEFINITION})")
     parser.add_argument(
-        "--stay-up", action="store_true",
-        help=f"keep the stack and worker running for the schedule, and write {STACK_ENV} for other terminals (Ctrl-C stops)",
+        "--definition", default=DEFAULT_DEFINITION, help=f"definition id (default: {DEFAULT_DEFINITION})"
     )
-    parser.add_argument("--no-worker", action="store_true", help="do not start a local worker; one elsewhere executes the run")
+    parser.add_argument(
+        "--stay-up",
+        action="store_true",
+        help=f"keep the stack and worker up for the schedule, and write {STACK_ENV} for other terminals (Ctrl-C stops)",
+    )
+    parser.add_argument(
+        "--no-worker", action="store_true", help="do not start a local worker; one elsewhere executes the run"
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the run (default: 900)")
     parser.set_defaults(handler=handle)
 
@@ -185,7 +190,9 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-async def _trigger_and_report(client, deps, settings: Settings, endpoints: ServiceEndpoints, args: argparse.Namespace) -> int:
+async def _trigger_and_report(
+    client, deps, settings: Settings, endpoints: ServiceEndpoints, args: argparse.Namespace
+) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     handle = await client.start_workflow(
         InstructionWorkflow.run,

@@ -36,7 +36,8 @@ def plain_runtime() -> Runtime:
 
 
 def run_on_own_runtime(
-    work: Callable[[R], Coroutine[Any, Any, T]], make_runtime: Callable[[], R] = plain_runtime  # type: ignore[assignment]
+    work: Callable[[R], Coroutine[Any, Any, T]],
+    make_runtime: Callable[[], R] = plain_runtime,  # type: ignore[assignment]
 ) -> T:
     """``asyncio.run(work(runtime))`` on a fresh runtime, ended (its threads joined) before returning.
 

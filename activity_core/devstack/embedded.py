@@ -142,7 +142,8 @@ def start_temporal(
     try:
         started = time.monotonic()
         _wait_for_port("127.0.0.1", port, timeout=timeout, process=process)
-        _wait_until_serving(args[0], f"127.0.0.1:{port}", timeout=timeout - (time.monotonic() - started), process=process)
+        remaining = timeout - (time.monotonic() - started)
+        _wait_until_serving(args[0], f"127.0.0.1:{port}", timeout=remaining, process=process)
     except EmbeddedServerError as exc:
         process.kill()
         raise EmbeddedServerError(f"Temporal dev server: {exc}; see {log_dir / 'temporal.log'}") from exc

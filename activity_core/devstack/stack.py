@@ -190,4 +190,3 @@ def _stop_signals_deferred() -> Iterator[None]:
             signal.signal(signum, handler)
     if noted:
         raise KeyboardInterrupt
-

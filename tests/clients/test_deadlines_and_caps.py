@@ -55,7 +55,9 @@ async def test_an_answer_dripping_within_the_budget_arrives_whole(llm_connect: L
     assert response.finish_reason == "stop" and len(response.content.splitlines()) == 9
 
 
-async def test_an_answer_over_the_callers_cap_is_a_contract_error_read_no_further(llm_connect: LlmConnectEmulator) -> None:
+async def test_an_answer_over_the_callers_cap_is_a_contract_error_read_no_further(
+    llm_connect: LlmConnectEmulator,
+) -> None:
     llm_connect.queue_faults("execute", f"oversized_200:{50_000_000}")  # no Content-Length: only counting can stop it
 
     async with LlmConnectClient(llm_connect.url, timeout_seconds=30) as client:

@@ -3,12 +3,11 @@ last week's ticks sorts among last week's runs, not above today's."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from activity_core.store import RunFinished, RunQuery, RunStarted, RunStore
 from activity_core.store.history import HistoryStore
 
-UTC = timezone.utc
 DEFINITION = "daily-statehub-wsjf-triage"
 BACKFILLED_AT = datetime(2026, 6, 17, 10, 0, tzinfo=UTC)
 
@@ -39,7 +38,9 @@ async def _history(store: RunStore) -> None:
         await _record(store, f"tick-{day}", day=day, started_at=_tick(day) + timedelta(seconds=2), scheduled=True)
     await _record(store, "manual-13", day=13, started_at=datetime(2026, 6, 13, 9, 0, tzinfo=UTC), scheduled=False)
     for offset, day in enumerate((10, 11, 12)):  # a backfill of missed ticks, run on the 17th
-        await _record(store, f"backfill-{day}", day=day, started_at=BACKFILLED_AT + timedelta(minutes=offset), scheduled=True)
+        await _record(
+            store, f"backfill-{day}", day=day, started_at=BACKFILLED_AT + timedelta(minutes=offset), scheduled=True
+        )
 
 
 async def test_runs_list_is_in_date_order_with_backfilled_runs_among_their_days(store: RunStore) -> None:
@@ -48,7 +49,10 @@ async def test_runs_list_is_in_date_order_with_backfilled_runs_among_their_days(
     listed = await store.list_runs(RunQuery())
 
     assert [r.local_date.day for r in listed] == [16, 15, 13, 12, 11, 10]
-    assert [r.workflow_id for r in await store.list_runs(RunQuery(trigger="schedule", limit=2))] == ["tick-16", "tick-15"]
+    assert [r.workflow_id for r in await store.list_runs(RunQuery(trigger="schedule", limit=2))] == [
+        "tick-16",
+        "tick-15",
+    ]
 
 
 async def test_since_counts_a_backfilled_run_on_its_tick(store: RunStore) -> None:

@@ -4,7 +4,7 @@ is named as one, not blamed on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,14 +12,19 @@ from activity_core.cli import main
 from activity_core.commands.errors import ExitCode
 from activity_core.store import RunFinished, RunStarted, RunStore
 
-STARTED = datetime(2026, 6, 26, 5, 20, 2, tzinfo=timezone.utc)
+STARTED = datetime(2026, 6, 26, 5, 20, 2, tzinfo=UTC)
 
 
 async def _run(store: RunStore, workflow_id: str, **outcome: object) -> int:
     row_id = await store.record_run_started(
         RunStarted(
-            definition_id="daily-statehub-wsjf-triage", workflow_id=workflow_id, run_id="r", trigger="manual",
-            scheduled_at=None, local_date=date(2026, 6, 26), started_at=STARTED,
+            definition_id="daily-statehub-wsjf-triage",
+            workflow_id=workflow_id,
+            run_id="r",
+            trigger="manual",
+            scheduled_at=None,
+            local_date=date(2026, 6, 26),
+            started_at=STARTED,
         )
     )
     await store.record_run_finished(
@@ -39,8 +44,11 @@ async def test_a_failed_run_shows_no_unknown_llm_details(
     store: RunStore, fresh_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     row_id = await _run(
-        store, "manual-failed", status="failed_llm_transport",
-        error_message="failed_llm_transport: llm-connect POST /execute: ConnectError", llm_attempts=4,
+        store,
+        "manual-failed",
+        status="failed_llm_transport",
+        error_message="failed_llm_transport: llm-connect POST /execute: ConnectError",
+        llm_attempts=4,
     )
 
     code, out, _ = await _show(monkeypatch, capsys, fresh_database, str(row_id))
@@ -61,7 +69,9 @@ async def test_replay_files_into_an_unwritable_place_names_the_filesystem_error(
 
     assert code == ExitCode.FILE
     assert err.splitlines() == [
-        "activity-core runs show: cannot write the replay files to /proc/nope: No such file or directory; "
-        "check the path and its permissions"
+        (
+            "activity-core runs show: cannot write the replay files to /proc/nope: No such file or directory; "
+            "check the path and its permissions"
+        )
     ]
     assert "PostgreSQL" not in err
