@@ -18,24 +18,12 @@ from activity_core.cli import build_parser, main
 from activity_core.commands.errors import ExitCode
 from activity_core.devstack.embedded import free_port
 from activity_core.settings import PROJECT_ROOT
-
-SERVICE_VARIABLES = ("TEMPORAL_ADDRESS", "DATABASE_URL", "LLM_CONNECT_URL", "STATE_HUB_URL", "STATE_HUB_TOKEN")
+from tests.fixtures.processes import SERVICE_VARIABLES, clean_environment, run, spawn
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``activity-core ARGS`` as an operator runs it: a process of its own, the given variables."""
-    environment = {
-        k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES and not k.startswith("ACTIVITY_CORE_")
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "activity_core", *args],
-        env={**environment, **env},
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run([sys.executable, "-m", "activity_core", *args], clean_environment(**env))
 
 
 def assert_one_line(done: subprocess.CompletedProcess[str], code: int, *fragments: str) -> str:
@@ -222,20 +210,10 @@ def test_an_interrupt_is_one_line_and_exit_130() -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         silent.settimeout(60)
-        environment = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-        environment |= {
-            "DATABASE_URL": f"postgresql://u@127.0.0.1:{silent.getsockname()[1]}/x",
-            "ACTIVITY_CORE_DB_TIMEOUT_SECONDS": "60",
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "activity_core", "migrate"],
-            env=environment,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
+        environment = clean_environment(
+            DATABASE_URL=f"postgresql://u@127.0.0.1:{silent.getsockname()[1]}/x", ACTIVITY_CORE_DB_TIMEOUT_SECONDS="60"
         )
+        process = spawn([sys.executable, "-m", "activity_core", "migrate"], environment)
         connection, _ = silent.accept()  # the command is now waiting for PostgreSQL to speak
         try:
             os.killpg(process.pid, signal.SIGINT)

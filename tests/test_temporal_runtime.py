@@ -8,29 +8,20 @@ the others that the commands survive it with no thread of the runtime left behin
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from activity_core.settings import PROJECT_ROOT
+from tests.fixtures.processes import clean_environment, run
 from tests.fixtures.runtime import write_test_definition
 
 pytestmark = pytest.mark.integration
 
 
-def _race(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tests.finalization_race", *argv],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _race(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "tests.finalization_race", *argv], clean_environment(**env))
 
 
 def test_a_core_thread_inside_python_at_exit_kills_the_process(temporal_address: str) -> None:
@@ -43,13 +34,14 @@ def test_a_core_thread_inside_python_at_exit_kills_the_process(temporal_address:
 
 def test_schedules_sync_survives_the_race_and_leaves_no_runtime_thread(temporal_address: str, tmp_path: Path) -> None:
     write_test_definition(tmp_path / "definitions", "race-sync")
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": temporal_address,
-        "ACTIVITY_CORE_DEFINITIONS_DIR": str(tmp_path / "definitions"),
-    }
-
-    done = _race("cli", "schedules", "sync", "--dry-run", env=env)
+    done = _race(
+        "cli",
+        "schedules",
+        "sync",
+        "--dry-run",
+        TEMPORAL_ADDRESS=temporal_address,
+        ACTIVITY_CORE_DEFINITIONS_DIR=str(tmp_path / "definitions"),
+    )
 
     assert done.returncode == 0, done.stderr
     assert "(dry run) create    race-sync" in done.stdout

@@ -20,10 +20,9 @@ import pytest
 
 from activity_core.devstack.llm_connect_emulator import LlmConnectEmulator
 from activity_core.devstack.stack import STACK_ENV, read_stack_env
-from activity_core.settings import PROJECT_ROOT
+from tests.fixtures.processes import SERVICE_VARIABLES, clean_environment, run, spawn
 
 pytestmark = pytest.mark.integration
-SERVICE_VARIABLES = ("TEMPORAL_ADDRESS", "DATABASE_URL", "LLM_CONNECT_URL", "STATE_HUB_URL", "STATE_HUB_TOKEN")
 STACK_VARIABLES = set(SERVICE_VARIABLES)
 
 
@@ -39,18 +38,8 @@ class Stack:
         command: tuple[str, ...] = (sys.executable, "-m", "activity_core", "run"),
         **env: str,
     ) -> None:
-        environment = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-        environment |= {"ACTIVITY_CORE_DATA_DIR": str(data_dir), **env}
         self.data_dir = data_dir
-        self.process = subprocess.Popen(
-            [*command, *args],
-            env=environment,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        self.process = spawn([*command, *args], clean_environment(ACTIVITY_CORE_DATA_DIR=str(data_dir), **env))
         Stack.started.append(self)
         self.err: list[str] = []
         self.out: list[str] = []
@@ -136,18 +125,7 @@ def stack_env(data_dir: Path) -> Path:
 
 def second_terminal(env_file: Path, command: str) -> subprocess.CompletedProcess[str]:
     """``source stack.env`` and ``command`` in a fresh shell that knows nothing else of the stack."""
-    environment = {
-        k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES and not k.startswith("ACTIVITY_CORE_")
-    }
-    return subprocess.run(
-        ["bash", "-c", f"source {env_file} && {command}"],
-        env=environment,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run(["bash", "-c", f"source {env_file} && {command}"], clean_environment())
 
 
 def test_stay_up_serves_a_second_terminal_and_sigterm_leaves_nothing_running(data_dir: Path, stack_env: Path) -> None:
