@@ -182,21 +182,32 @@ def _dash(value: object) -> str:
 
 
 def handle_show(args: argparse.Namespace) -> int:
-    return _with_stores(
-        args.settings, lambda stores: show_run(stores.runs, args.run, as_json=args.json, replay_dir=args.replay_files)
-    )
+    def show(stores: Stores) -> Awaitable[int]:
+        return show_run(
+            stores.runs,
+            args.run,
+            as_json=args.json,
+            replay_dir=args.replay_files,
+            temporal_address=args.settings.temporal_address,
+        )
+
+    return _with_stores(args.settings, show)
 
 
-async def show_run(runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None) -> int:
+async def show_run(
+    runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None, temporal_address: str | None = None
+) -> int:
+    """The run in full; with ``temporal_address`` its history command can be pasted as is."""
     record = await runs.get_run(ref)
     if record is None:
         raise RunNotFound(ref)
     if replay_dir is not None:
         return write_replay_files(record, replay_dir)
     if as_json:
-        print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": temporal_show_command(record)}, indent=2))
+        command = temporal_show_command(record, temporal_address)
+        print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": command}, indent=2))
     else:
-        print(render_run(record))
+        print(render_run(record, temporal_address=temporal_address))
     return 0
 
 

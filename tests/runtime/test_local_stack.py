@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -114,8 +116,11 @@ def no_stack_outlives_its_test() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("stack") / "data"
+def data_dir() -> Iterator[Path]:
+    """Outside pytest's rotating basetemp, which a concurrent pytest session may prune under a running server."""
+    root = Path(tempfile.mkdtemp(prefix="activity-core-stack-"))
+    yield root / "data"
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
