@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 run: install
-	$(BIN)/activity-core run
+	@trap : INT; $(BIN)/activity-core run || [ $$? -eq 130 ]  # Ctrl-C: its one line is all
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,17 +1,25 @@
 """The ``activity-core`` command.
 
 Each subcommand lives in its own module under ``activity_core.commands`` and registers its
-parser there; this module only assembles them. Exit codes: 0 success, 1 the thing checked
-failed (a failed run, an unmet gate), 2 a usage or configuration error.
+parser there; this module assembles them and is the one path every failure leaves by: the
+settings are validated before any command runs, and whatever a command raises becomes one
+line on stderr (``activity-core <command>: <problem>; <fix>``, secrets blanked) and an exit
+code from ``activity_core.commands.errors.ExitCode``. A traceback is printed only for a bug,
+and only with ``ACTIVITY_CORE_LOG_LEVEL=DEBUG``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterable, Sequence
 
 from activity_core.commands import COMMAND_MODULES
+from activity_core.commands.errors import ExitCode, as_command_error
+from activity_core.settings import load_settings
 
 DESCRIPTION = """\
 activity-core: the durable task factory behind the daily State Hub WSJF triage.
@@ -29,6 +37,8 @@ first steps:
   activity-core replay-output --help     re-run the boundary on a captured answer
 
 Configuration comes from the environment; see the README for every variable.
+exit codes: 0 ok, 1 failed (a run, a gate, a check), 2 usage or configuration,
+  3 a service unavailable, 4 a file problem, 70 a bug, 130 interrupted
 """
 
 
@@ -50,8 +60,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
-        return 2
-    return int(args.handler(args) or 0)
+        return ExitCode.USAGE
+    name = command_name(args)
+    secrets: Iterable[str] = ()
+    debug = False
+    try:
+        settings = load_settings()
+        secrets, debug = settings.secret_values(), settings.log_level == "DEBUG"
+        args.settings = settings
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        # What the interrupt abandoned (a connection half made) may still fail as it is collected;
+        # asyncio would log each as "exception was never retrieved": not news after a Ctrl-C.
+        logging.getLogger("asyncio").disabled = True
+        _report(name, "interrupted before it finished", secrets)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it wanted it has; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - the one place every failure is reported
+        error = as_command_error(exc)
+        if error is not None:
+            _report(name, str(error), secrets)
+            return error.exit_code
+        if debug:
+            traceback.print_exc()
+        _report(
+            name,
+            f"unexpected {type(exc).__name__}: {exc}; this is a bug in activity-core, please report it "
+            "(ACTIVITY_CORE_LOG_LEVEL=DEBUG prints the traceback)",
+            secrets,
+        )
+        return ExitCode.BUG
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """``runs show`` for ``activity-core runs show ...``: what the error line starts with."""
+    action = getattr(args, f"{args.command.replace('-', '_')}_command", None)
+    return f"{args.command} {action}" if action else args.command
+
+
+def _report(name: str, message: str, secrets: Iterable[str]) -> None:
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    print(f"activity-core {name}: {' '.join(message.split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,19 +7,84 @@ environment.
 
 An unset service address (``TEMPORAL_ADDRESS``, ``DATABASE_URL``, ``LLM_CONNECT_URL``,
 ``STATE_HUB_URL``) means "embedded": ``activity-core run`` starts a local one. The worker
-in a cluster requires them all.
+in a cluster requires them all. An empty variable counts as unset.
+
+Every value is checked when the settings are read, so a bad one is refused at start with
+its name, its value and what is allowed (``load_settings``), instead of failing later as
+something else. A field states what it allows by its type: the annotated types below carry
+both the constraint and an ``Allowed`` text for that message, so a field added later with
+one of them is checked and explained the same way.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a setting accepts, in the words of the refusal an operator reads."""
+
+    text: str
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("not an http(s) URL")
+    parts.port  # noqa: B018 - raises ValueError for a port out of range
+    return value
+
+
+def _postgres_url(value: SecretStr) -> SecretStr:
+    if urlsplit(value.get_secret_value()).scheme not in ("postgresql", "postgres"):
+        raise ValueError("not a postgresql:// URL")
+    return value
+
+
+_HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?):(\d{1,5})")
+
+
+def _host_port(value: str) -> str:
+    match = _HOST_PORT.fullmatch(value)
+    if not match or not 1 <= int(match.group(1)) <= 65535:
+        raise ValueError("not host:port")
+    return value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False), Allowed("a number of seconds greater than 0")]
+PoolSize = Annotated[int, Field(ge=1, le=1000), Allowed("a whole number from 1 to 1000")]
+Port = Annotated[int, Field(ge=0, le=65535), Allowed("a port number from 0 to 65535 (0 = off)")]
+Days = Annotated[int, Field(ge=1), Allowed("a whole number of days, 1 or more (or unset)")]
+HttpUrl = Annotated[str, AfterValidator(_http_url), Allowed("an http:// or https:// URL with a host")]
+HostPort = Annotated[str, AfterValidator(_host_port), Allowed("host:port, e.g. temporal-frontend:7233")]
+PostgresUrl = Annotated[SecretStr, AfterValidator(_postgres_url), Allowed("a postgresql:// URL")]
+Name = Annotated[str, Field(min_length=1, pattern=r"^\S+$"), Allowed("a non-empty name without spaces")]
+Secret = Annotated[SecretStr, Field(min_length=1), Allowed("a non-empty value")]
+LogLevel = Annotated[Literal[LOG_LEVELS], BeforeValidator(_upper), Allowed(f"one of {', '.join(LOG_LEVELS)}")]  # type: ignore[valid-type]
+LogFormat = Annotated[Literal["json", "text"], BeforeValidator(_lower), Allowed("json or text")]
+
 
 
 # --- Task emission (issue-core): the sink types of the ISSUE_SINK_TYPE block below ---------
@@ -41,55 +106,54 @@ SINK_TYPES = tuple(sink.value for sink in SinkType)
 
 
 class Settings(BaseSettings):
-    # hide_input_in_errors: a refused value must not print the secrets given alongside it.
     model_config = SettingsConfigDict(
-        env_prefix="", extra="ignore", frozen=True, populate_by_name=True, hide_input_in_errors=True
+        env_prefix="",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        env_ignore_empty=True,
     )
 
     # --- Temporal -------------------------------------------------------------------
-    temporal_address: str | None = Field(
+    temporal_address: HostPort | None = Field(
         default=None,
         description="host:port of the Temporal frontend; unset = embedded dev server.",
     )
-    temporal_namespace: str = Field(default="default", description="Temporal namespace.")
-    task_queue: str = Field(
+    temporal_namespace: Name = Field(default="default", description="Temporal namespace.")
+    task_queue: Name = Field(
         default="activity-core",
         validation_alias="ACTIVITY_CORE_TASK_QUEUE",
         description="Task queue the worker polls and schedules start workflows on.",
     )
-    graceful_shutdown_seconds: float = Field(
+    graceful_shutdown_seconds: Seconds = Field(
         default=330.0,
         validation_alias="ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS",
         description="How long SIGTERM lets in-flight activities finish (one llm-connect budget plus margin).",
     )
 
     # --- PostgreSQL -----------------------------------------------------------------
-    database_url: SecretStr | None = Field(
+    database_url: PostgresUrl | None = Field(
         default=None,
         description="postgresql:// DSN for run history; unset = embedded PostgreSQL.",
     )
-    db_pool_min_size: int = Field(default=1, validation_alias="ACTIVITY_CORE_DB_POOL_MIN")
-    db_pool_max_size: int = Field(default=5, validation_alias="ACTIVITY_CORE_DB_POOL_MAX")
-    db_command_timeout_seconds: float = Field(
-        default=10.0, validation_alias="ACTIVITY_CORE_DB_TIMEOUT_SECONDS"
-    )
+    db_pool_min_size: PoolSize = Field(default=1, validation_alias="ACTIVITY_CORE_DB_POOL_MIN")
+    db_pool_max_size: PoolSize = Field(default=5, validation_alias="ACTIVITY_CORE_DB_POOL_MAX")
+    db_command_timeout_seconds: Seconds = Field(default=10.0, validation_alias="ACTIVITY_CORE_DB_TIMEOUT_SECONDS")
 
     # --- llm-connect ----------------------------------------------------------------
-    llm_connect_url: str | None = Field(
+    llm_connect_url: HttpUrl | None = Field(
         default=None, description="Base URL of llm-connect; unset = local emulator."
     )
-    llm_connect_timeout_seconds: float = Field(
-        default=300.0, description="Time budget for one POST /execute."
+    llm_connect_timeout_seconds: Seconds = Field(
+        default=300.0, description="Time budget for one POST /execute, end to end."
     )
 
     # --- State Hub ------------------------------------------------------------------
-    state_hub_url: str | None = Field(
-        default=None, description="Base URL of State Hub; unset = local emulator."
+    state_hub_url: HttpUrl | None = Field(default=None, description="Base URL of State Hub; unset = local emulator.")
+    state_hub_token: Secret | None = Field(default=None, description="Bearer token for State Hub (never logged).")
+    state_hub_timeout_seconds: Seconds = Field(
+        default=15.0, description="Time budget for one State Hub call, end to end."
     )
-    state_hub_token: SecretStr | None = Field(
-        default=None, description="Bearer token for State Hub (never logged)."
-    )
-    state_hub_timeout_seconds: float = Field(default=15.0)
 
     # --- Files ----------------------------------------------------------------------
     definitions_dir: Path = Field(
@@ -112,22 +176,31 @@ class Settings(BaseSettings):
         validation_alias="ACTIVITY_CORE_HEALTH_HOST",
         description="IP address of /healthz, /readyz and /metrics: 0.0.0.0 every IPv4 interface, :: every interface.",
     )
-    health_port: int = Field(
+    health_port: Port = Field(
         default=8081,
         validation_alias="ACTIVITY_CORE_HEALTH_PORT",
         description="Port of /healthz, /readyz and /metrics in the worker (0 = off).",
     )
-    log_level: str = Field(default="INFO", validation_alias="ACTIVITY_CORE_LOG_LEVEL")
-    log_format: str = Field(
+    log_level: LogLevel = Field(default="INFO", validation_alias="ACTIVITY_CORE_LOG_LEVEL")
+    log_format: LogFormat = Field(
         default="json",
         validation_alias="ACTIVITY_CORE_LOG_FORMAT",
         description="json (one object per line) or text.",
     )
-    raw_output_retention_days: int | None = Field(
+    raw_output_retention_days: Days | None = Field(
         default=None,
         validation_alias="ACTIVITY_CORE_RAW_RETENTION_DAYS",
         description="Advisory window for `runs prune`; unset keeps everything.",
     )
+
+    @model_validator(mode="after")
+    def _pool_bounds_in_order(self) -> Settings:
+        if self.db_pool_min_size > self.db_pool_max_size:
+            raise ValueError(
+                f"ACTIVITY_CORE_DB_POOL_MIN={self.db_pool_min_size} is larger than "
+                f"ACTIVITY_CORE_DB_POOL_MAX={self.db_pool_max_size}; the minimum must not exceed the maximum"
+            )
+        return self
 
     @field_validator("health_host")
     @classmethod
@@ -142,25 +215,18 @@ class Settings(BaseSettings):
     # --- Task emission (issue-core) -------------------------------------------------
     # ISSUE_SINK_TYPE is the deployment's ceiling and rollback switch: a definition's own
     # sink is lowered to it, so `null` stops every request to issue-core at once.
-    issue_sink_type: SinkType = Field(
+    issue_sink_type: Annotated[SinkType, Allowed(f"one of {', '.join(SINK_TYPES)}")] = Field(
         default=SinkType.NULL,
         description="Ceiling of the task sinks: null (nothing leaves), dry_run (plus the exact request, "
         "logged), rest (definitions that opt in create tasks in issue-core).",
     )
-    issue_core_url: str | None = Field(
+    issue_core_url: HttpUrl | None = Field(
         default=None, description="Base URL of issue-core; required unless ISSUE_SINK_TYPE is null."
     )
     issue_core_token: SecretStr | None = Field(
         default=None, description="Bearer token for issue-core (never logged); required unless ISSUE_SINK_TYPE is null."
     )
-    issue_core_timeout_seconds: float = Field(default=10.0, ge=1, le=120, description="Timeout of one issue-core call.")
-
-    @field_validator("issue_sink_type", mode="before")
-    @classmethod
-    def _known_sink(cls, value: object) -> object:
-        if isinstance(value, str) and value not in SINK_TYPES:
-            raise ValueError(f"ISSUE_SINK_TYPE must be one of {', '.join(SINK_TYPES)}, not {value!r}")
-        return value
+    issue_core_timeout_seconds: Seconds = Field(default=10.0, ge=1, le=120, description="Timeout of one issue-core call.")
 
     @model_validator(mode="after")
     def _issue_core_reachable(self) -> Settings:
@@ -188,3 +254,90 @@ class Settings(BaseSettings):
 
     def state_hub_bearer(self) -> str | None:
         return self.state_hub_token.get_secret_value() if self.state_hub_token else None
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret value configured, longest first (so one containing another is replaced whole).
+
+        Every ``SecretStr`` field is found by its value's type, so a secret added later is
+        included without touching this method; the password inside ``DATABASE_URL`` is added
+        as written and percent-decoded, since either form may be echoed back.
+        """
+        found: set[str] = set()
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                found.add(value.get_secret_value())
+        dsn = self.database_dsn()
+        if dsn:
+            try:
+                password = urlsplit(dsn).password
+            except ValueError:
+                password = None
+            if password:
+                found |= {password, unquote(password)}
+        return tuple(sorted(found, key=lambda s: (-len(s), s)))
+
+
+def env_name(field: str) -> str:
+    """The environment variable a field is read from."""
+    info = Settings.model_fields[field]
+    return str(info.validation_alias or field).upper()
+
+
+class SettingsError(ValueError):
+    """The environment holds a value a setting does not allow; the message is one line that
+    names each bad variable, its value (never a secret's) and what is allowed."""
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or ``SettingsError`` saying which value to fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_settings_error(exc)) from None
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    by_variable: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        if field not in Settings.model_fields:
+            field = next((n for n in Settings.model_fields if env_name(n).lower() == field.lower()), field)
+        if field not in Settings.model_fields:  # a check across fields: its message names them
+            by_variable.setdefault(field, str(error["msg"]).removeprefix("Value error, "))
+            continue
+        name = env_name(field)
+        by_variable.setdefault(
+            name, f"{name}={_shown(field, error.get('input'))} is not allowed: {_allowed(field, error)}"
+        )
+    return "; ".join(by_variable.values())
+
+
+def _shown(field: str, value: Any) -> str:
+    if _is_secret(field):
+        return "(hidden: a secret)"
+    text = value if isinstance(value, str) else repr(value)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return repr(text) if not text or any(not c.isprintable() or c.isspace() for c in text) else text
+
+
+def _allowed(field: str, error: Any) -> str:
+    markers = [m for m in _metadata(Settings.model_fields[field].annotation) if isinstance(m, Allowed)]
+    markers += [m for m in Settings.model_fields[field].metadata if isinstance(m, Allowed)]
+    return markers[0].text if markers else str(error["msg"]).removeprefix("Value error, ")
+
+
+def _is_secret(field: str) -> bool:
+    annotation = Settings.model_fields[field].annotation
+    return annotation is SecretStr or SecretStr in _metadata(annotation)
+
+
+def _metadata(annotation: Any) -> list[Any]:
+    """Every type and ``Annotated`` marker inside ``annotation`` (``Seconds | None`` included)."""
+    found: list[Any] = []
+    for part in get_args(annotation):
+        found.append(part)
+        found += _metadata(part)
+    if hasattr(annotation, "__metadata__"):
+        found += list(annotation.__metadata__)
+    return found

@@ -37,10 +37,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from activity_core.clients._http import (
     ServiceClient,
     ServiceError,
+    ServiceErrors,
+    ServiceResponse,
     describe_validation_error,
     excerpt,
     json_body,
-    send_once,
 )
 
 TaskStatus = Literal["open", "in_progress", "blocked", "closed"]
@@ -217,6 +218,9 @@ class _ErrorBody(_Record):
 
 
 _T = TypeVar("_T")
+_ERRORS = ServiceErrors(
+    service=IssueCoreApi.SERVICE, timeout=_NoAnswer, transport=_NoAnswer, contract=IssueCoreContractError
+)
 
 
 class IssueCoreClient(ServiceClient):
@@ -232,7 +236,8 @@ class IssueCoreClient(ServiceClient):
     ):
         super().__init__(
             base_url,
-            timeout=httpx.Timeout(timeout_seconds),
+            errors=_ERRORS,
+            budget_seconds=timeout_seconds,
             headers={"Authorization": f"Bearer {token}"} if token else None,
             transport=transport,
         )
@@ -273,18 +278,11 @@ class IssueCoreClient(ServiceClient):
     async def _call(self, method: str, path: str, **request: Any) -> Any:
         """Send once and return the decoded JSON body of a 2xx; raise the fitting error otherwise."""
         try:
-            response = await send_once(
-                self._http,
-                method,
-                path,
-                service=IssueCoreApi.SERVICE,
-                timeout_error=_NoAnswer,
-                transport_error=_NoAnswer,
-                **request,
-            )
+            response = await self.send(method, path, **request)
         except _NoAnswer as exc:
-            unsent = isinstance(exc.__cause__, _NOT_SENT) or method not in IssueCoreApi.WRITE_METHODS
-            raise (IssueCoreUnavailable if unsent else IssueCoreAmbiguous)(str(exc)) from exc.__cause__
+            # send() raises ``from None``: the httpx failure it replaced is still the context.
+            unsent = isinstance(exc.__context__, _NOT_SENT) or method not in IssueCoreApi.WRITE_METHODS
+            raise (IssueCoreUnavailable if unsent else IssueCoreAmbiguous)(str(exc)) from None
         if not response.is_success:
             raise self._status_error(response, method, path)
         try:
@@ -292,7 +290,7 @@ class IssueCoreClient(ServiceClient):
         except ValueError as exc:
             raise self._unreadable(method, path, str(exc)) from None
 
-    def _status_error(self, response: httpx.Response, method: str, path: str) -> IssueCoreError:
+    def _status_error(self, response: ServiceResponse, method: str, path: str) -> IssueCoreError:
         status = response.status_code
         message = f"{IssueCoreApi.SERVICE} {method} {path} answered {status}: {self._said(response)}"
         if status in (401, 403):
@@ -303,10 +301,10 @@ class IssueCoreClient(ServiceClient):
             return IssueCoreAmbiguous(message, status_code=status)
         return IssueCoreRejected(message, status_code=status)
 
-    def _said(self, response: httpx.Response) -> str:
+    def _said(self, response: ServiceResponse) -> str:
         """The service's own error message when it gave one in the contract's shape, else its text."""
         try:
-            detail = _ErrorBody.model_validate(response.json()).error
+            detail = _ErrorBody.model_validate(json_body(response)).error
             text = f"{detail.type}: {detail.message}"
         except ValueError:  # not JSON, or not the error shape (pydantic's error is a ValueError)
             text = response.text

@@ -4,7 +4,15 @@ Errors are sorted so that an operator reading a failed run sees at once whether 
 network (``failed_llm_transport``), the clock (``failed_llm_timeout``), the provider
 (``failed_llm_provider``) or the configuration (``failed_config``) failed. Output that
 parses badly is not this module's business: ``content`` comes back as the raw string and
-the boundary parser judges it.
+the boundary parser judges it. A call is bounded end to end by the client's budget and its
+answer by a byte cap the caller passes per call::
+
+    LlmConnectError
+    ├── LlmConnectTransportError      failed_llm_transport  retryable: no HTTP answer at all
+    ├── LlmConnectTimeout             failed_llm_timeout    retryable: the call's budget ran out
+    ├── LlmConnectProviderError       failed_llm_provider   retryable unless llm-connect says not
+    ├── LlmConnectConfigurationError  failed_config         never retried
+    └── LlmConnectContractError       failed_llm_provider   not retried: undecodable or oversized body
 """
 
 from __future__ import annotations
@@ -17,19 +25,21 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from activity_core.clients._http import (
+    DEFAULT_MAX_BODY_BYTES,
     REDACTED,
     ServiceClient,
     ServiceError,
+    ServiceErrors,
+    ServiceResponse,
     describe_validation_error,
     excerpt,
     json_body,
-    send_once,
 )
 
 
 class LlmConnectApi:
     """Everything we assume about llm-connect's HTTP surface (see
-    /work/shared/contracts/llm-connect.md): aligning with the real service is a change here."""
+    ../shared/contracts/llm-connect.md): aligning with the real service is a change here."""
 
     SERVICE = "llm-connect"
     HEALTH = "/health"
@@ -95,13 +105,22 @@ class LlmConnectConfigurationError(LlmConnectError):
 
 
 class LlmConnectContractError(LlmConnectError):
-    """A 200 whose body breaks the contract (not JSON, ``content`` not a string).
+    """An answer whose body breaks the contract: not UTF-8, not JSON, nested beyond decoding,
+    over the call's byte cap, or ``content`` not a string.
 
     Counted as a provider-side failure, not retried: the same deployment answers the same way.
     """
 
     failure_class = "failed_llm_provider"
     retryable = False
+
+
+_ERRORS = ServiceErrors(
+    service=LlmConnectApi.SERVICE,
+    timeout=LlmConnectTimeout,
+    transport=LlmConnectTransportError,
+    contract=LlmConnectContractError,
+)
 
 
 class RunConfig(BaseModel):
@@ -133,7 +152,7 @@ class LlmResponse(BaseModel):
 
 
 class LlmConnectClient(ServiceClient):
-    """One attempt per call; every call bounded by ``timeout_seconds``.
+    """One attempt per call; every call bounded end to end by ``timeout_seconds``.
 
     ``transport`` lets tests and the local stack plug in their own httpx transport.
     """
@@ -143,18 +162,24 @@ class LlmConnectClient(ServiceClient):
         base_url: str,
         *,
         timeout_seconds: float,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         # Connecting never needs the model's budget: a refused or unroutable address
         # should fail fast, not after five minutes.
         super().__init__(
-            base_url, timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)), transport=transport
+            base_url,
+            errors=_ERRORS,
+            budget_seconds=timeout_seconds,
+            connect_seconds=10.0,
+            max_body_bytes=max_body_bytes,
+            transport=transport,
         )
 
     async def health(self) -> None:
         """Returns when llm-connect answers 200 ``{"status": "ok"}``; raises otherwise."""
         path = LlmConnectApi.HEALTH
-        response = await self._send("GET", path)
+        response = await self.send("GET", path)
         if response.status_code != 200:
             raise _error_from_response(response, "GET", path, sent=())
         try:
@@ -164,13 +189,20 @@ class LlmConnectClient(ServiceClient):
         if body != {"status": "ok"}:
             raise _contract_error("GET", path, 'body is not {"status": "ok"}')
 
-    async def execute(self, config: RunConfig, *, request_id: str, source: str) -> LlmResponse:
+    async def execute(
+        self, config: RunConfig, *, request_id: str, source: str, max_body_bytes: int | None = None
+    ) -> LlmResponse:
         """Run ``config`` once. ``request_id`` and ``source`` let llm-connect attribute the
-        traffic (the workflow and run id; ``activity-core/<definition id>``)."""
+        traffic (the workflow and run id; ``activity-core/<definition id>``).
+
+        ``max_body_bytes`` caps this answer (the caller knows how much its definition can
+        use); a larger one is an ``LlmConnectContractError``, read no further than the cap.
+        """
         path = LlmConnectApi.EXECUTE
-        response = await self._send(
+        response = await self.send(
             "POST",
             path,
+            max_body_bytes=max_body_bytes,
             json=config.model_dump(mode="json", exclude_none=True),
             headers={LlmConnectApi.REQUEST_ID_HEADER: request_id, LlmConnectApi.SOURCE_HEADER: source},
         )
@@ -183,17 +215,6 @@ class LlmConnectClient(ServiceClient):
         except ValueError as exc:
             raise _contract_error("POST", path, str(exc)) from None
 
-    async def _send(self, method: str, path: str, **request: Any) -> httpx.Response:
-        return await send_once(
-            self._http,
-            method,
-            path,
-            service=LlmConnectApi.SERVICE,
-            timeout_error=LlmConnectTimeout,
-            transport_error=LlmConnectTransportError,
-            **request,
-        )
-
 
 def _contract_error(method: str, path: str, problem: str) -> LlmConnectContractError:
     return LlmConnectContractError(
@@ -203,7 +224,7 @@ def _contract_error(method: str, path: str, problem: str) -> LlmConnectContractE
 
 
 def _error_from_response(
-    response: httpx.Response, method: str, path: str, *, sent: Sequence[str | None]
+    response: ServiceResponse, method: str, path: str, *, sent: Sequence[str | None]
 ) -> LlmConnectError:
     """Sort a non-200 answer into configuration or provider failure, by llm-connect's
     ``error.type`` when it gave one and by status otherwise. ``sent`` are the prompt texts
@@ -225,10 +246,11 @@ def _error_from_response(
     return LlmConnectProviderError(text, status_code=status, error_type=error_type, retryable=body_retryable)
 
 
-def _structured_error(response: httpx.Response) -> tuple[str | None, str | None, bool | None]:
-    """``(type, message, retryable)`` from ``{"error": {...}}``, each None when absent."""
+def _structured_error(response: ServiceResponse) -> tuple[str | None, str | None, bool | None]:
+    """``(type, message, retryable)`` from ``{"error": {...}}``, each None when absent (or when
+    the body cannot be decoded at all)."""
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return None, None, None
     error = body.get("error") if isinstance(body, dict) else None

@@ -2,7 +2,16 @@
 writes back (a progress event and a working-memory note).
 
 The bearer token goes out in the ``Authorization`` header and nowhere else: never in a
-``repr`` or a message, and blanked out of any response text an error quotes.
+``repr`` or a message, and blanked out of any response text an error quotes. Each call is
+bounded end to end by the client's budget and its answer by ``max_body_bytes``; every
+failure fails a run as ``failed_state_hub``::
+
+    StateHubError
+    ├── StateHubTransportError   retryable: no HTTP answer at all
+    ├── StateHubTimeout          retryable: the call's budget ran out
+    ├── StateHubAuthError        not retried: 401/403
+    ├── StateHubHTTPError        retryable for 5xx and 429
+    └── StateHubContractError    not retried: a body that is undecodable, oversized or off-contract
 """
 
 from __future__ import annotations
@@ -15,18 +24,20 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from activity_core.clients._http import (
+    DEFAULT_MAX_BODY_BYTES,
     ServiceClient,
     ServiceError,
+    ServiceErrors,
+    ServiceResponse,
     describe_validation_error,
     excerpt,
     json_body,
-    send_once,
 )
 
 
 class StateHubApi:
     """Every path and parameter we assume of State Hub (see
-    /work/shared/contracts/state-hub.md); the emulator serves exactly these."""
+    ../shared/contracts/state-hub.md); the emulator serves exactly these."""
 
     SERVICE = "State Hub"
     HEALTH = "/health"
@@ -71,6 +82,14 @@ class StateHubContractError(StateHubError):
     """A 2xx whose body breaks the contract."""
 
     retryable = False
+
+
+_ERRORS = ServiceErrors(
+    service=StateHubApi.SERVICE,
+    timeout=StateHubTimeout,
+    transport=StateHubTransportError,
+    contract=StateHubContractError,
+)
 
 
 class _Record(BaseModel):
@@ -151,7 +170,7 @@ _T = TypeVar("_T")
 
 
 class StateHubClient(ServiceClient):
-    """One attempt per call; every call bounded by ``timeout_seconds``."""
+    """One attempt per call; every call bounded end to end by ``timeout_seconds``."""
 
     def __init__(
         self,
@@ -159,11 +178,14 @@ class StateHubClient(ServiceClient):
         *,
         token: str | None,
         timeout_seconds: float,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         super().__init__(
             base_url,
-            timeout=httpx.Timeout(timeout_seconds),
+            errors=_ERRORS,
+            budget_seconds=timeout_seconds,
+            max_body_bytes=max_body_bytes,
             headers={"Authorization": f"Bearer {token}"} if token else None,
             transport=transport,
         )
@@ -212,15 +234,7 @@ class StateHubClient(ServiceClient):
 
     async def _call(self, method: str, path: str, **request: Any) -> Any:
         """Send once and return the decoded JSON body of a 2xx; raise the fitting error otherwise."""
-        response = await send_once(
-            self._http,
-            method,
-            path,
-            service=StateHubApi.SERVICE,
-            timeout_error=StateHubTimeout,
-            transport_error=StateHubTransportError,
-            **request,
-        )
+        response = await self.send(method, path, **request)
         if not response.is_success:
             raise self._status_error(response, method, path)
         try:
@@ -228,7 +242,7 @@ class StateHubClient(ServiceClient):
         except ValueError as exc:
             raise self._contract_error(method, path, str(exc)) from None
 
-    def _status_error(self, response: httpx.Response, method: str, path: str) -> StateHubError:
+    def _status_error(self, response: ServiceResponse, method: str, path: str) -> StateHubError:
         status = response.status_code
         message = (
             f"{StateHubApi.SERVICE} {method} {path} answered {status}: "

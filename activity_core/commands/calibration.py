@@ -13,10 +13,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from activity_core.calibration.gate import (
     DEFAULT_REQUIRED,
@@ -28,9 +29,12 @@ from activity_core.calibration.gate import (
     calibration_status,
 )
 from activity_core.clients.state_hub import ProgressEvent, StateHubClient, StateHubError
-from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_stores, require, run_command
+from activity_core.commands.common import definitions_directory, require
+from activity_core.commands.errors import CommandError, temporal_connect_reason
+from activity_core.commands.runs import RunNotFound, bounded_int, open_stores
+from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.definitions.base import DefinitionBase
-from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_definition
+from activity_core.definitions.loader import load_definition
 from activity_core.runs.evidence import SOURCE
 from activity_core.runs.report import clip
 from activity_core.settings import Settings
@@ -101,21 +105,15 @@ async def open_state_hub(settings: Settings) -> AsyncIterator[StateHubClient]:
         yield client
 
 
-async def connect_temporal_or_unreachable(settings: Settings) -> Client | Unreachable:
+async def connect_temporal_or_unreachable(settings: Settings, runtime: Runtime | None = None) -> Client | Unreachable:
     """A client, or why there is none: an unreachable Temporal makes its evidence unknown, not fatal."""
     address = settings.temporal_address or ""
     try:
-        return await asyncio.wait_for(connect_temporal(address, settings.temporal_namespace), _TEMPORAL_CONNECT_TIMEOUT)
+        connecting = connect_temporal(address, settings.temporal_namespace, runtime)
+        return await asyncio.wait_for(connecting, _TEMPORAL_CONNECT_TIMEOUT)
     except (RuntimeError, OSError, TimeoutError) as exc:
-        return Unreachable(f"Temporal at {address} is unreachable: {exc or type(exc).__name__}")
-
-
-def load_for_command(name: str, settings: Settings, definition_id: str) -> DefinitionBase | None:
-    try:
-        return load_definition(definition_id, settings.definitions_dir).definition
-    except (DefinitionError, DefinitionNotFound) as exc:
-        fail(name, str(exc))
-        return None
+        reason = temporal_connect_reason(exc) if str(exc) else type(exc).__name__
+        return Unreachable(f"Temporal at {address} is unreachable: {reason}")
 
 
 # --- status ----------------------------------------------------------------------------
@@ -126,33 +124,27 @@ EvidenceWork = Callable[
 ]
 
 
-def over_evidence(name: str, definition_id: str, gather: EvidenceWork[T], emit: Callable[[T, DefinitionBase], int]) -> int:
-    """The plumbing `calibration status` and `report` share: settings, the four sources, errors.
+def over_evidence(
+    settings: Settings, definition_id: str, gather: EvidenceWork[T], emit: Callable[[T, DefinitionBase], int]
+) -> int:
+    """The plumbing `calibration status` and `report` share: settings, the four sources.
 
     ``gather`` reads what it needs from the stores, Temporal and State Hub; ``emit`` prints or
-    writes it and returns the exit code. A definition with no scheduled runs exits 1.
+    writes it and returns the exit code. A definition with no scheduled runs fails (exit 1).
     """
-    settings = Settings()
-    try:
-        require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
-    except ConfigMissing as exc:
-        fail(name, str(exc))
-        return 2
-    definition = load_for_command(name, settings, definition_id)
-    if definition is None:
-        return 2
+    require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
+    definition = load_definition(definition_id, definitions_directory(settings.definitions_dir)).definition
 
-    async def work() -> int:
+    async def work(runtime: Runtime) -> int:
         async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
-            temporal = await connect_temporal_or_unreachable(settings)
+            temporal = await connect_temporal_or_unreachable(settings, runtime)
             try:
-                result = await gather(stores.history, stores.feedback, temporal, state_hub, definition, datetime.now(timezone.utc))
+                result = await gather(stores.history, stores.feedback, temporal, state_hub, definition, datetime.now(UTC))
             except NoScheduledRuns as exc:
-                fail(name, str(exc))
-                return 1
+                raise CommandError(str(exc)) from None
         return emit(result, definition)
 
-    return run_command(name, settings, work)
+    return run_on_own_runtime(work)
 
 
 def handle_status(args: argparse.Namespace) -> int:
@@ -163,7 +155,7 @@ def handle_status(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
         return 0 if report.met else 1
 
-    return over_evidence("calibration status", args.definition, gather, emit)
+    return over_evidence(args.settings, args.definition, gather, emit)
 
 
 def render_gate(report: GateReport, definition: DefinitionBase) -> str:
@@ -171,8 +163,10 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
     verdict = "MET" if report.met else "NOT MET"
     lines = [
         f"calibration gate for {report.definition_id}: {verdict} (streak {report.streak}, {report.required} required)",
-        f"walked {len(report.ticks)} tick(s) of {spec.hour:02d}:{spec.minute:02d} {spec.time_zone} back from "
-        f"{report.ticks[0].local_date if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})",
+        (
+            f"walked {len(report.ticks)} tick(s) of {spec.hour:02d}:{spec.minute:02d} {spec.time_zone} back from "
+            f"{report.ticks[0].local_date if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})"
+        ),
         "",
     ]
     for index, tick in enumerate(report.ticks):
@@ -217,36 +211,25 @@ def describe_feedback(feedback: Feedback) -> str:
 # --- feedback --------------------------------------------------------------------------
 
 
-class RunNotFound(LookupError):
-    pass
-
-
 def handle_feedback(args: argparse.Namespace) -> int:
-    name = "calibration feedback"
-    settings = Settings()
-    try:
-        require(settings, "DATABASE_URL", "STATE_HUB_URL")
-    except ConfigMissing as exc:
-        fail(name, str(exc))
-        return 2
+    settings: Settings = args.settings
+    require(settings, "DATABASE_URL", "STATE_HUB_URL")
 
     async def work() -> int:
         async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
             try:
-                feedback, message = await record_feedback(
+                _, message = await record_feedback(
                     stores.runs, stores.feedback, state_hub, args.run,
                     verdict=args.verdict, note=args.note, reviewer=args.reviewer,
                 )
-            except RunNotFound as exc:
-                fail(name, str(exc))
-                return 1
             except StateHubError as exc:
-                fail(name, f"the verdict is stored, but State Hub did not take it ({exc}); run the same command again to post it")
-                return 1
+                raise CommandError(
+                    f"the verdict is stored, but State Hub did not take it ({exc})", "run the same command again to post it"
+                ) from None
         print(message)
         return 0
 
-    return run_command(name, settings, work)
+    return asyncio.run(work())
 
 
 async def record_feedback(
@@ -265,7 +248,7 @@ async def record_feedback(
     """
     run = await runs.get_run(ref)
     if run is None:
-        raise RunNotFound(f"no run with row id or workflow id {ref!r} in activity_runs (see `activity-core runs list`)")
+        raise RunNotFound(ref)
     stored, created = await feedback.record(
         run.id, verdict, note=note, reviewer=reviewer,
         idempotency_key=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}",

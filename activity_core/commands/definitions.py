@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from activity_core.commands.common import definitions_directory
+from activity_core.commands.errors import UsageError
 from activity_core.definitions.loader import DefinitionError, definition_paths, load_definition_file
-from activity_core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,11 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def check_definitions(args: argparse.Namespace) -> int:
-    directory: Path = args.dir or Settings().definitions_dir
+    directory = definitions_directory(args.dir or args.settings.definitions_dir)
     paths = definition_paths(directory)
     if not paths:
-        print(f"no definitions (*.yaml) in {directory}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no definitions (*.yaml) in {directory}", "point --dir or ACTIVITY_CORE_DEFINITIONS_DIR at them")
     broken = 0
     for path in paths:
         try:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 
+from activity_core.commands.errors import UsageError
 from activity_core.settings import Settings
-from activity_core.store import StoreError, apply_migrations, create_pool
+from activity_core.store import apply_migrations, create_pool
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,22 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings: Settings = args.settings
     dsn = settings.database_dsn()
     if dsn is None:
-        print(
-            "migrate: DATABASE_URL is not set; set it to the postgresql:// DSN to migrate "
-            "(`activity-core run` migrates its embedded PostgreSQL by itself)",
-            file=sys.stderr,
+        raise UsageError(
+            "DATABASE_URL is not set",
+            "set it to the postgresql:// DSN to migrate (`activity-core run` migrates its embedded PostgreSQL by itself)",
         )
-        return 2
-    try:
-        applied = asyncio.run(
-            _apply(dsn, settings.migrations_dir, settings.db_command_timeout_seconds)
-        )
-    except StoreError as exc:
-        print(f"migrate: {exc}", file=sys.stderr)
-        return 1
+    applied = asyncio.run(_apply(dsn, settings.migrations_dir, settings.db_command_timeout_seconds))
     for name in applied:
         print(f"applied {name}")
     if not applied:

@@ -11,8 +11,9 @@ from temporalio.client import Client
 from activity_core.calibration.gate import Unreachable, calibration_status, is_pending, schedule_window
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import over_evidence
+from activity_core.commands.errors import file_problem
 from activity_core.commands.run import DEFAULT_DEFINITION
-from activity_core.commands.runs import bounded_int, fail
+from activity_core.commands.runs import bounded_int
 from activity_core.definitions.base import DefinitionBase
 from activity_core.calibration.html import Day, ReportData, render_html
 from activity_core.store.feedback import FeedbackStore
@@ -29,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the latest ranked report. Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL,\n"
         "like `calibration status`.",
         epilog="example: activity-core report --html triage.html --days 30\n"
-        "Exit codes: 0 written (whatever the gate says), 1 nothing to report or a service failed, 2 configuration.",
+        "Exit codes: 0 written (whatever the gate says), 1 nothing to report, 2 configuration,\n"
+        "3 PostgreSQL or State Hub unavailable, 4 the file could not be written.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--html", required=True, type=Path, metavar="FILE", help="where to write the page")
@@ -46,13 +48,12 @@ def handle_report(args: argparse.Namespace) -> int:
         try:
             args.html.write_text(render_html(data), encoding="utf-8")
         except OSError as exc:
-            fail("report", f"cannot write {args.html}: {exc.strerror or exc}")
-            return 1
+            raise file_problem(exc, "cannot write") from None
         gate = data.gate
         print(f"wrote {args.html}: calibration gate {'MET' if gate.met else 'NOT MET'} (streak {gate.streak} of {gate.required})")
         return 0
 
-    return over_evidence("report", args.definition, gather, emit)
+    return over_evidence(args.settings, args.definition, gather, emit)
 
 
 async def build_report(

@@ -14,19 +14,18 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
-import asyncpg
-
-from activity_core.observability.logging import redact, register_settings_secrets
+from activity_core.commands.common import require
+from activity_core.commands.errors import CommandError, UsageError, file_problem
+from activity_core.runs.models import RunStatus, Trigger
 from activity_core.runs.report import render_run, temporal_show_command
 from activity_core.settings import Settings
-from activity_core.store import RunQuery, RunRecord, RunStore, StoreError, create_pool
+from activity_core.store import RunQuery, RunRecord, RunStore, create_pool
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore, PruneResult
-from activity_core.runs.models import RunStatus, Trigger
 
 LIST_FIELDS = (
     "id", "definition_id", "local_date", "trigger", "status", "items_kept", "items_quarantined",
@@ -40,28 +39,9 @@ examples:
   activity-core runs show 42                    a row id, or a workflow id
   activity-core runs prune --older-than 180 --raw-only
 
-Exit codes: 0 done, 1 not found or a service failed, 2 configuration (a variable to set).
+Exit codes: 0 done, 1 not found, 2 configuration (a variable to set), 3 PostgreSQL unavailable,
+4 a file could not be written.
 """
-
-
-class ConfigMissing(Exception):
-    """A variable the command needs is unset; the message names it."""
-
-
-def require(settings: Settings, *names: str) -> None:
-    """Raise ``ConfigMissing`` naming every variable of ``names`` that is unset."""
-    values = {
-        "DATABASE_URL": settings.database_dsn(),
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-        "STATE_HUB_URL": settings.state_hub_url,
-    }
-    missing = [name for name in names if not values[name]]
-    if missing:
-        raise ConfigMissing(f"set {_joined(missing)} (see the README for each variable)")
-
-
-def _joined(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 @dataclass(frozen=True)
@@ -83,28 +63,6 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
         )
     finally:
         await pool.close()
-
-
-def run_command(name: str, settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
-    """Run ``work`` and turn the failures every history command shares into one clear line.
-
-    Messages pass through ``redact`` after the settings' secrets are registered: a driver or
-    service that echoes a DSN or token must not get it printed.
-    """
-    register_settings_secrets(settings)
-    try:
-        return asyncio.run(work())
-    except asyncpg.UndefinedTableError as exc:
-        fail(name, f"the run-history schema is not up to date ({exc}); run `activity-core migrate`")
-    except StoreError as exc:
-        fail(name, str(exc))
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-        fail(name, f"PostgreSQL failed: {type(exc).__name__}: {exc}")
-    return 1
-
-
-def fail(name: str, message: str) -> None:
-    print(f"activity-core {name}: {redact(message)}", file=sys.stderr)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -179,7 +137,7 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
 
 def handle_list(args: argparse.Namespace) -> int:
     query = RunQuery(definition_id=args.definition, status=args.status, trigger=args.trigger, since=args.since, limit=args.limit)
-    return _with_stores("runs list", lambda stores: list_runs(stores.runs, query, as_json=args.json))
+    return _with_stores(args.settings, lambda stores: list_runs(stores.runs, query, as_json=args.json))
 
 
 async def list_runs(runs: RunStore, query: RunQuery, *, as_json: bool) -> int:
@@ -224,34 +182,46 @@ def _dash(value: object) -> str:
 
 
 def handle_show(args: argparse.Namespace) -> int:
-    return _with_stores(
-        "runs show", lambda stores: show_run(stores.runs, args.run, as_json=args.json, replay_dir=args.replay_files)
-    )
+    def show(stores: Stores) -> Awaitable[int]:
+        return show_run(
+            stores.runs,
+            args.run,
+            as_json=args.json,
+            replay_dir=args.replay_files,
+            temporal_address=args.settings.temporal_address,
+        )
+
+    return _with_stores(args.settings, show)
 
 
-async def show_run(runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None) -> int:
+async def show_run(
+    runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None, temporal_address: str | None = None
+) -> int:
+    """The run in full; with ``temporal_address`` its history command can be pasted as is."""
     record = await runs.get_run(ref)
     if record is None:
-        fail("runs show", f"no run with row id or workflow id {ref!r} in activity_runs (see `activity-core runs list`)")
-        return 1
+        raise RunNotFound(ref)
     if replay_dir is not None:
         return write_replay_files(record, replay_dir)
     if as_json:
-        print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": temporal_show_command(record)}, indent=2))
+        command = temporal_show_command(record, temporal_address)
+        print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": command}, indent=2))
     else:
-        print(render_run(record))
+        print(render_run(record, temporal_address=temporal_address))
     return 0
 
 
 def write_replay_files(record: RunRecord, directory: Path) -> int:
     """The kept answer and allow-list as the files replay-output reads, and the command to run."""
     if not record.raw_content:
-        fail("runs show", f"run {record.id} kept no raw answer (it failed before llm-connect answered, or was pruned)")
-        return 1
-    directory.mkdir(parents=True, exist_ok=True)
+        raise CommandError(f"run {record.id} kept no raw answer (it failed before llm-connect answered, or was pruned)")
     response, refs = directory / f"run-{record.id}-response.json", directory / f"run-{record.id}-refs.json"
-    response.write_text(json.dumps({"content": record.raw_content, "finish_reason": record.llm_finish_reason}), encoding="utf-8")
-    refs.write_text(json.dumps(record.known_refs or []), encoding="utf-8")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        response.write_text(json.dumps({"content": record.raw_content, "finish_reason": record.llm_finish_reason}), encoding="utf-8")
+        refs.write_text(json.dumps(record.known_refs or []), encoding="utf-8")
+    except OSError as exc:
+        raise file_problem(exc, "cannot write the replay files to") from None
     print(f"activity-core replay-output --definition {record.definition_id} --refs {refs} {response}")
     return 0
 
@@ -260,13 +230,12 @@ def write_replay_files(record: RunRecord, directory: Path) -> int:
 
 
 def handle_prune(args: argparse.Namespace) -> int:
-    days = args.older_than or Settings().raw_output_retention_days
+    days = args.older_than or args.settings.raw_output_retention_days
     if days is None:
-        fail("runs prune", "say how old: --older-than DAYS (or set ACTIVITY_CORE_RAW_RETENTION_DAYS); nothing is pruned by default")
-        return 2
+        raise UsageError("say how old", "pass --older-than DAYS (or set ACTIVITY_CORE_RAW_RETENTION_DAYS); nothing is pruned by default")
     return _with_stores(
-        "runs prune",
-        lambda stores: prune_runs(stores.history, older_than_days=days, raw_only=args.raw_only, now=datetime.now(timezone.utc)),
+        args.settings,
+        lambda stores: prune_runs(stores.history, older_than_days=days, raw_only=args.raw_only, now=datetime.now(UTC)),
     )
 
 
@@ -284,16 +253,16 @@ def describe_prune(result: PruneResult) -> str:
     )
 
 
-def _with_stores(name: str, work: Callable[[Stores], Awaitable[int]]) -> int:
-    settings = Settings()
-    try:
-        require(settings, "DATABASE_URL")
-    except ConfigMissing as exc:
-        fail(name, str(exc))
-        return 2
+def _with_stores(settings: Settings, work: Callable[[Stores], Awaitable[int]]) -> int:
+    require(settings, "DATABASE_URL")
 
     async def opened() -> int:
         async with open_stores(settings) as stores:
             return await work(stores)
 
-    return run_command(name, settings, opened)
+    return asyncio.run(opened())
+
+
+class RunNotFound(CommandError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no run with row id or workflow id {ref!r} in activity_runs", "see `activity-core runs list`")

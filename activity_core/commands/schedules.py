@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 
-from activity_core.definitions.loader import DefinitionError, load_all
+from temporalio.runtime import Runtime
+
+from activity_core.commands.common import load_definitions
+from activity_core.commands.errors import UsageError
+from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.temporal.worker import connect_temporal
@@ -34,20 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle_sync(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings: Settings = args.settings
     if not settings.temporal_address:
-        print("activity-core schedules sync: set TEMPORAL_ADDRESS (host:port of the Temporal frontend)", file=sys.stderr)
-        return 2
-    try:
-        definitions = load_all(settings.definitions_dir)
-    except DefinitionError as exc:
-        print(f"activity-core schedules sync: {exc}", file=sys.stderr)
-        return 2
-    return asyncio.run(_sync(settings, definitions, args.dry_run))
+        raise UsageError("TEMPORAL_ADDRESS is not set", "set it to host:port of the Temporal frontend")
+    definitions = load_definitions(settings)
+    return run_on_own_runtime(lambda runtime: _sync(settings, definitions, args.dry_run, runtime))
 
 
-async def _sync(settings: Settings, definitions: dict, dry_run: bool) -> int:
-    client = await connect_temporal(settings.temporal_address or "", settings.temporal_namespace)
+async def _sync(settings: Settings, definitions: dict, dry_run: bool, runtime: Runtime) -> int:
+    client = await connect_temporal(settings.temporal_address or "", settings.temporal_namespace, runtime)
     actions = await sync_schedules(client, definitions, task_queue=settings.task_queue, dry_run=dry_run)
     prefix = "(dry run) " if dry_run else ""
     for action in actions:

@@ -8,11 +8,14 @@ rollout (a null-mode run's specs), the expected-count check after switching a de
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
 
-from activity_core.commands.runs import ConfigMissing, bounded_int, fail, require, run_command
+from activity_core.commands.common import require
+from activity_core.commands.errors import CommandError
+from activity_core.commands.runs import bounded_int
 from activity_core.settings import Settings
 from activity_core.store import create_pool
 from activity_core.store.tasks import SpawnRow, TaskQuery, TaskSpawnLog
@@ -29,7 +32,7 @@ States: planned (null sink: computed, nothing sent), dry_run (the exact request 
 created, duplicate (the task is still open), commented, unknown (a create may have landed;
 looked up before any retry), failed (the message says why), not_emitted (the reason says why).
 
-Exit codes: 0 done, 1 not found or PostgreSQL failed, 2 configuration (a variable to set).
+Exit codes: 0 done, 1 not found, 2 configuration (a variable to set), 3 PostgreSQL unavailable.
 """
 
 LIST_FIELDS = (
@@ -88,7 +91,7 @@ def listed(row: SpawnRow) -> dict[str, object]:
 
 def handle_list(args: argparse.Namespace) -> int:
     return _with_log(
-        "tasks list", lambda spawn_log: list_tasks(spawn_log, args.run, args.definition, args.limit, as_json=args.json)
+        args.settings, lambda spawn_log: list_tasks(spawn_log, args.run, args.definition, args.limit, as_json=args.json)
     )
 
 
@@ -99,11 +102,10 @@ async def list_tasks(
     if run is not None:
         resolved = await _resolve_run(spawn_log, run)
         if resolved is None:
-            fail(
-                "tasks list",
-                f"no run {run!r}: give a row id of `activity-core runs list`, a workflow id, or WORKFLOW_ID/RUN_ID",
+            raise CommandError(
+                f"no run {run!r} has task specs",
+                "give a row id of `activity-core runs list`, a workflow id, or WORKFLOW_ID/RUN_ID",
             )
-            return 1
         query = query.model_copy(update=resolved)
     rows = await spawn_log.list_rows(query)
     if as_json:
@@ -155,16 +157,15 @@ def _dash(value: object) -> str:
 
 
 def handle_show(args: argparse.Namespace) -> int:
-    return _with_log("tasks show", lambda spawn_log: show_task(spawn_log, args.key, as_json=args.json))
+    return _with_log(args.settings, lambda spawn_log: show_task(spawn_log, args.key, as_json=args.json))
 
 
 async def show_task(spawn_log: TaskSpawnLog, key: str, *, as_json: bool) -> int:
     rows = await spawn_log.rows_for_key(key)
     if not rows:
-        fail(
-            "tasks show", f"no task spec under {key!r} (an idempotency key or an issue-core task key; see `tasks list`)"
+        raise CommandError(
+            f"no task spec under {key!r}", "give an idempotency key or an issue-core task key (see `tasks list`)"
         )
-        return 1
     if as_json:
         print(json.dumps([{**row.model_dump(mode="json"), "ref": row.ref} for row in rows], indent=2))
         return 0
@@ -200,13 +201,8 @@ def _indented(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.splitlines())
 
 
-def _with_log(name: str, work: Callable[[TaskSpawnLog], Awaitable[int]]) -> int:
-    settings = Settings()
-    try:
-        require(settings, "DATABASE_URL")
-    except ConfigMissing as exc:
-        fail(name, str(exc))
-        return 2
+def _with_log(settings: Settings, work: Callable[[TaskSpawnLog], Awaitable[int]]) -> int:
+    require(settings, "DATABASE_URL")
 
     async def opened() -> int:
         timeout = settings.db_command_timeout_seconds
@@ -216,4 +212,4 @@ def _with_log(name: str, work: Callable[[TaskSpawnLog], Awaitable[int]]) -> int:
         finally:
             await pool.close()
 
-    return run_command(name, settings, opened)
+    return asyncio.run(opened())

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 
-from activity_core.definitions.loader import DefinitionError
+from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.observability.logging import configure_logging
+from activity_core.observability.metrics import temporal_prometheus_runtime
 from activity_core.settings import Settings
-from activity_core.store.pool import StoreError
-from activity_core.temporal.worker import WorkerConfigError, serve
+from activity_core.temporal.worker import serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,11 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings: Settings = args.settings
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        asyncio.run(serve(settings))
-    except (WorkerConfigError, DefinitionError, StoreError) as exc:
-        print(f"activity-core worker: {exc}", file=sys.stderr)
-        return 2
+    run_on_own_runtime(lambda metrics: serve(settings, temporal_metrics=metrics), temporal_prometheus_runtime)
     return 0

@@ -30,8 +30,20 @@ HTTP_ERROR_FAULTS = {"http_500": 500, "http_502": 502, "http_503": 503}
 # echo_request_500: a misbehaving service that quotes the request (body, then headers) in
 # its error; proves the clients scrub what they quote. not_json_200: a 200 that is not
 # JSON at all, as from a captive proxy or a wrong URL; proves contract checking.
-GENERIC_FAULTS = frozenset({*HTTP_ERROR_FAULTS, "drop_connection", "echo_request_500", "not_json_200"})
+# deep_json_200: "[" a hundred thousand times (nst/JSONTestSuite's deep nest), which makes a
+# JSON decoder recurse out. not_utf8_200: JSON bytes with a byte that is not UTF-8.
+GENERIC_FAULTS = frozenset(
+    {*HTTP_ERROR_FAULTS, "drop_connection", "echo_request_500", "not_json_200", "deep_json_200", "not_utf8_200"}
+)
+DEEP_NESTING = 100_000
+# slow:<seconds>: wait, then answer. drip:<bytes>:<seconds>: the normal answer, <bytes> at a
+# time with <seconds> between (headers at once), so only a deadline on the whole call ends it.
+# oversized_200:<bytes>: a 200 JSON body of that size with no Content-Length (it ends when
+# the connection closes), so only counting while reading can cap it.
 SLOW_FAULT = re.compile(r"slow:(\d+(?:\.\d+)?)")
+DRIP_FAULT = re.compile(r"drip:(\d+):(\d+(?:\.\d+)?)")
+OVERSIZED_FAULT = re.compile(r"oversized_200:(\d+)")
+PARAMETERISED_FAULTS = (SLOW_FAULT, DRIP_FAULT, OVERSIZED_FAULT)
 
 
 @dataclass(frozen=True)
@@ -97,9 +109,7 @@ def field_problems(
         if name not in body:
             continue
         value = body[name]
-        if isinstance(value, bool) and bool not in _as_tuple(expected):
-            problems.append(f"{name} must be {_type_names(expected)}")
-        elif not isinstance(value, expected):
+        if isinstance(value, bool) and bool not in _as_tuple(expected) or not isinstance(value, expected):
             problems.append(f"{name} must be {_type_names(expected)}")
     return problems
 
@@ -136,8 +146,13 @@ class EmulatorServer(ThreadingHTTPServer, Generic[AppT]):
         if route not in self.app.routes:
             raise ValueError(f"unknown route {route!r}; routes: {sorted(self.app.routes)}")
         for fault in faults:
-            if not (fault in GENERIC_FAULTS or SLOW_FAULT.fullmatch(fault) or fault in self.app.routes[route].faults):
-                known = sorted(GENERIC_FAULTS | self.app.routes[route].faults) + ["slow:<seconds>"]
+            parameterised = any(pattern.fullmatch(fault) for pattern in PARAMETERISED_FAULTS)
+            if not (fault in GENERIC_FAULTS or parameterised or fault in self.app.routes[route].faults):
+                known = sorted(GENERIC_FAULTS | self.app.routes[route].faults) + [
+                    "slow:<seconds>",
+                    "drip:<bytes>:<seconds>",
+                    "oversized_200:<bytes>",
+                ]
                 raise ValueError(f"fault {fault!r} does not apply to {route}; known: {known}")
         with self.lock:
             self.faults.setdefault(route, deque()).extend(faults)
@@ -217,9 +232,22 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "not_json_200":
             self._send(Reply(200, "<html><body>Sign in to continue</body></html>"))
             return
+        if fault == "deep_json_200":
+            self._send_bytes(200, b"[" * DEEP_NESTING, "application/json")
+            return
+        if fault == "not_utf8_200":
+            self._send_bytes(200, b'{"content": "caf\xe9 \xff\xfe", "status": "ok"}', "application/json")
+            return
+        if fault and (oversized := OVERSIZED_FAULT.fullmatch(fault)):
+            self._send_unbounded(int(oversized.group(1)))
+            return
+        drip = DRIP_FAULT.fullmatch(fault) if fault else None
         with self.server.lock:
-            reply = self.server.app.handle(route, request, fault)
-        self._send(reply)
+            reply = self.server.app.handle(route, request, None if drip else fault)
+        if drip:
+            self._send_dripping(reply, int(drip.group(1)), float(drip.group(2)))
+        else:
+            self._send(reply)
 
     def _read_request(self) -> RecordedRequest:
         url = urlsplit(self.path)
@@ -234,21 +262,56 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _send(self, reply: Reply) -> None:
-        if reply.body is None:
-            data, content_type = b"", None
-        elif isinstance(reply.body, str):
-            data, content_type = reply.body.encode(), "text/plain; charset=utf-8"
-        else:
-            data, content_type = json.dumps(reply.body).encode(), "application/json"
+        data, content_type = _encoded(reply)
+        self._send_bytes(reply.status, data, content_type)
+
+    def _send_bytes(self, status: int, data: bytes, content_type: str | None) -> None:
         try:
-            self.send_response(reply.status)
-            if content_type:
-                self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
+            self._send_headers(status, content_type, len(data))
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up first (its timeout ran out during a slow: fault)
+
+    def _send_headers(self, status: int, content_type: str | None, length: int | None) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.wfile.flush()
+
+    def _send_dripping(self, reply: Reply, chunk: int, pause: float) -> None:
+        data, content_type = _encoded(reply)
+        try:
+            self._send_headers(reply.status, content_type, len(data))
+            for start in range(0, len(data), max(chunk, 1)):
+                if start and self.server.stopping.wait(pause):
+                    return
+                self.wfile.write(data[start : start + chunk])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client's deadline cut the answer off
+
+    def _send_unbounded(self, size: int) -> None:
+        self.close_connection = True  # the body ends where the connection does
+        try:
+            self._send_headers(200, "application/json", None)
+            self.wfile.write(b'{"content": "')
+            block = b"x" * 65536
+            for start in range(0, size, len(block)):
+                self.wfile.write(block[: min(len(block), size - start)])
+            self.wfile.write(b'"}')
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading at its cap
+
+
+def _encoded(reply: Reply) -> tuple[bytes, str | None]:
+    if reply.body is None:
+        return b"", None
+    if isinstance(reply.body, str):
+        return reply.body.encode(), "text/plain; charset=utf-8"
+    return json.dumps(reply.body).encode(), "application/json"
 
 
 class EmulatorHandle(Generic[AppT]):

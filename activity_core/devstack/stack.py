@@ -4,22 +4,98 @@ Each service is used from the environment when its variable is set (TEMPORAL_ADD
 DATABASE_URL, LLM_CONNECT_URL, STATE_HUB_URL) and otherwise started embedded: the Temporal
 dev server, PostgreSQL from pgserver (data under ACTIVITY_CORE_DATA_DIR), and the two
 emulators. Progress goes to the ``report`` callback, since a first start can take a while.
+
+A stack that stays up writes ``stack.env`` into the data dir: the variables that point a
+second terminal at it (``source .activity-core/stack.env``). The same file is what a
+restart reads back, so the stack keeps its ports (where they are still free) and its State
+Hub token, and a terminal that sourced it before stays pointed at the right place.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import shlex
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from activity_core.devstack.embedded import start_postgres, start_temporal
+from activity_core.devstack.embedded import port_or_free, start_postgres, start_temporal
 from activity_core.devstack.llm_connect_emulator import start_llm_connect_emulator
 from activity_core.devstack.state_hub_emulator import start_state_hub_emulator
 from activity_core.settings import Settings
 from activity_core.temporal.worker import ServiceEndpoints
 
 Report = Callable[[str], None]
+STACK_ENV = "stack.env"
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def stack_variables(endpoints: ServiceEndpoints) -> dict[str, str | None]:
+    """What a second terminal needs, by variable: one line per service."""
+    return {
+        "TEMPORAL_ADDRESS": endpoints.temporal_address,
+        "DATABASE_URL": endpoints.database_dsn,
+        "STATE_HUB_URL": endpoints.state_hub_url,
+        "STATE_HUB_TOKEN": endpoints.state_hub_token,
+        "LLM_CONNECT_URL": endpoints.llm_connect_url,
+    }
+
+
+def write_stack_env(path: Path, endpoints: ServiceEndpoints) -> Path:
+    """Write the variables as ``export NAME=value`` lines, readable by the owner only (it holds
+    the token and the DSN); the interpreter's bin directory goes first on PATH, so that
+    ``activity-core`` and ``temporal`` are the ones of this stack."""
+    lines = [
+        "# The local stack of `activity-core run --stay-up`; valid while it runs.",
+        "# Use it from another terminal: source this file. Written again at each start.",
+        *(f"export {name}={shlex.quote(value)}" for name, value in stack_variables(endpoints).items() if value),
+        f'export PATH={shlex.quote(str(Path(sys.executable).parent))}:"$PATH"',
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def read_stack_env(path: Path) -> dict[str, str]:
+    """The ``export NAME=value`` lines of an earlier ``stack.env``; empty when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            name, value = words[1].split("=", 1)
+            found[name] = value
+    return found
+
+
+def _port_of(address: str | None) -> int | None:
+    if not address:
+        return None
+    try:
+        return urlsplit(address if "//" in address else f"//{address}").port
+    except ValueError:
+        return None
+
+
+def _same_port(address: str | None) -> int:
+    """The port of ``address`` when it is free again, else 0 (any)."""
+    port = _port_of(address)
+    return port_or_free(port) if port else 0
 
 
 @contextmanager
@@ -34,18 +110,23 @@ def _step(report: Report, what: str) -> Iterator[None]:
 def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iterator[ServiceEndpoints]:
     """Yield resolved endpoints; embedded services stop when the block exits.
 
-    ``persistent`` keeps Temporal's state in a file (for ``--stay-up``); PostgreSQL's data
-    always lives in the project-local data dir so run history survives restarts.
+    ``persistent`` keeps Temporal's state in a file and reuses the ports and token of the
+    previous ``stack.env`` (for ``--stay-up``); PostgreSQL's data always lives in the
+    project-local data dir so run history survives restarts.
     """
     data_dir = settings.data_dir
-    with ExitStack() as stack:
+    before = read_stack_env(data_dir / STACK_ENV) if persistent else {}
+    stack = ExitStack()
+    try:
         temporal_address = settings.temporal_address
         if temporal_address:
             report(f"  Temporal: using TEMPORAL_ADDRESS={temporal_address}")
         else:
             with _step(report, "Temporal dev server"):
                 temporal = start_temporal(
-                    data_dir / "logs", db_file=data_dir / "temporal.db" if persistent else None
+                    data_dir / "logs",
+                    db_file=data_dir / "temporal.db" if persistent else None,
+                    port=_port_of(before.get("TEMPORAL_ADDRESS")),
                 )
             stack.callback(temporal.stop)
             temporal_address = temporal.address
@@ -64,9 +145,9 @@ def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iter
         if state_hub_url:
             report(f"  State Hub: using STATE_HUB_URL={state_hub_url}")
         else:
-            token = token or secrets.token_urlsafe(24)
+            token = token or before.get("STATE_HUB_TOKEN") or secrets.token_urlsafe(24)
             with _step(report, "State Hub emulator"):
-                state_hub = start_state_hub_emulator(token=token)
+                state_hub = start_state_hub_emulator(token=token, port=_same_port(before.get("STATE_HUB_URL")))
             stack.callback(state_hub.stop)
             state_hub_url = state_hub.url
             report(f"  State Hub emulator: {state_hub_url}")
@@ -76,7 +157,7 @@ def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iter
             report(f"  llm-connect: using LLM_CONNECT_URL={llm_url}")
         else:
             with _step(report, "llm-connect emulator"):
-                llm = start_llm_connect_emulator()
+                llm = start_llm_connect_emulator(port=_same_port(before.get("LLM_CONNECT_URL")))
             stack.callback(llm.stop)
             llm_url = llm.url
             report(f"  llm-connect emulator: {llm_url}")
@@ -88,3 +169,24 @@ def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iter
             state_hub_url=state_hub_url,
             state_hub_token=token,
         )
+    finally:
+        with _stop_signals_deferred():
+            stack.close()
+
+
+@contextmanager
+def _stop_signals_deferred() -> Iterator[None]:
+    """A Ctrl-C or SIGTERM while the servers stop must not cut that short (and leave one running):
+    it is noted, and raised as ``KeyboardInterrupt`` once everything is down."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: noted.append(signum)) for signum in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if noted:
+        raise KeyboardInterrupt

@@ -24,15 +24,41 @@ def clip(text: object, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def temporal_show_command(record: RunRecord) -> str:
-    return f"temporal workflow show --workflow-id {record.workflow_id} --run-id {record.run_id}"
+def temporal_show_command(record: RunRecord, address: str | None = None) -> str:
+    """The command that opens the run's history; with ``address`` it can be pasted as is."""
+    command = f"temporal workflow show --workflow-id {record.workflow_id} --run-id {record.run_id}"
+    return f"{command} --address {address}" if address else command
 
 
 def _compact(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(", ", ": ")) if value else "-"
 
 
-def render_run(record: RunRecord, *, show_raw_hint: bool = True) -> str:
+def _llm_line(record: RunRecord) -> str:
+    """What is known of the LLM call; a run that failed before llm-connect answered knows little."""
+    latency = None if record.llm_latency_ms is None else f"{record.llm_latency_ms} ms"
+    known = [
+        ("model", clip(record.llm_model, 80) if record.llm_model else None),
+        ("provider", clip(record.llm_provider, 80) if record.llm_provider else None),
+        ("finish_reason", clip(record.llm_finish_reason, 40) if record.llm_finish_reason else None),
+        ("latency", latency),
+        ("attempts", record.llm_attempts),
+        ("reasks", record.reasks),
+    ]
+    parts = [f"{name}={value}" for name, value in known if value is not None]
+    return "llm: " + (" ".join(parts) if parts else "no call recorded")
+
+
+def _evidence_line(record: RunRecord) -> str:
+    parts = []
+    if record.progress_event_id:
+        parts.append(f"progress_event={record.progress_event_id}")
+    if record.note_key:
+        parts.append(f"note={record.note_key}" + (f" ({record.note_id})" if record.note_id else ""))
+    return "evidence: " + (" ".join(parts) if parts else "none posted")
+
+
+def render_run(record: RunRecord, *, show_raw_hint: bool = True, temporal_address: str | None = None) -> str:
     lines = [
         f"run {record.id}  {record.definition_id}  {record.local_date}  ({record.trigger})",
         f"status: {record.status}" + (f"  {clip(record.error_message, 400)}" if record.error_message else ""),
@@ -65,13 +91,11 @@ def render_run(record: RunRecord, *, show_raw_hint: bool = True) -> str:
         lines.append("the model's answer was truncated; whole items before the cut were kept")
     lines += [
         "",
-        f"llm: model={clip(record.llm_model, 80)} provider={clip(record.llm_provider, 80)} "
-        f"finish_reason={clip(record.llm_finish_reason, 40)} latency={record.llm_latency_ms} ms "
-        f"attempts={record.llm_attempts} reasks={record.reasks}",
+        _llm_line(record),
         f"usage: {clip(_compact(record.llm_usage), 200)}",
         f"timings: {clip(_compact(record.timings), 200)}",
-        f"evidence: progress_event={record.progress_event_id} note={record.note_key} ({record.note_id})",
-        f"history: {temporal_show_command(record)}",
+        _evidence_line(record),
+        f"history: {temporal_show_command(record, temporal_address)}",
     ]
     if show_raw_hint and record.raw_content:
         lines.append(f"replay: the raw answer is kept in the row ({len(record.raw_content)} chars)")

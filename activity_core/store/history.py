@@ -15,6 +15,7 @@ from datetime import datetime
 import asyncpg
 
 from activity_core.store.models import RunRecord
+from activity_core.store.runs import RUN_TIME
 
 RUN_COLUMNS = ", ".join(RunRecord.model_fields)
 
@@ -31,10 +32,11 @@ ORDER BY scheduled_at ASC, id ASC
 LIMIT 1
 """
 
+# Newest by the run's time, as `runs list` orders: a backfilled run of an old tick is not the latest.
 _LATEST_REPORT = f"""
 SELECT {RUN_COLUMNS} FROM activity_runs
 WHERE definition_id = $1 AND status IN ('clean', 'partial')
-ORDER BY started_at DESC, id DESC
+ORDER BY {RUN_TIME} DESC, id DESC
 LIMIT 1
 """
 
@@ -105,7 +107,8 @@ class HistoryStore:
         return await self._fetchval(FIRST_SCHEDULED_AT_SQL, definition_id)
 
     async def latest_report(self, definition_id: str) -> RunRecord | None:
-        """The newest run that produced a ranked report (clean or partial), of either trigger."""
+        """The newest run that produced a ranked report (clean or partial), of either trigger,
+        by the run's time (its tick, else its start)."""
         async with self._pool.acquire(timeout=self._timeout) as conn:
             row = await conn.fetchrow(_LATEST_REPORT, definition_id, timeout=self._timeout)
         return RunRecord.model_validate(dict(row)) if row is not None else None

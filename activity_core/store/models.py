@@ -80,7 +80,7 @@ class LlmCallRecord(BaseModel):
 class RunFinished(BaseModel):
     """The outcome of a run; what its steps recorded on the way stays as they wrote it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     workflow_id: str
     run_id: str

@@ -1,9 +1,9 @@
 """Run history: the writes a run makes as it goes, and the reads reviewers and operators make.
 
 Writes are idempotent because Temporal retries activities: starting twice keeps the first
-row, finishing twice keeps the last outcome. Reads order newest first by (started_at, id)
-or, for the calibration walk, by the schedule's tick, matching the indexes of
-``migrations/0001_activity_runs.sql`` so they stay index walks as history grows.
+row, finishing twice keeps the last outcome. Reads order newest first by the run's time (its
+tick, else its start) and id or, for the calibration walk, by the schedule's tick, matching
+the indexes of ``migrations/`` so they stay index walks as history grows.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from activity_core.store.pool import StoreError
 
 _COLUMNS = ", ".join(RunRecord.model_fields)
 
-_NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
+# The run's time: its tick when the schedule fired it (a backfilled run too), else its start.
+RUN_TIME = "COALESCE(scheduled_at, started_at)"
+_NEWEST_FIRST = f"ORDER BY {RUN_TIME} DESC, id DESC"
 _EARLIEST_ZONE_OFFSET = timedelta(hours=14)
 
 SCHEDULED_RUNS_SQL = f"""
@@ -124,10 +126,10 @@ def list_runs_statement(query: RunQuery) -> tuple[str, list[object]]:
             conditions.append(f"{column} = ${len(args)}")
     if query.since is not None:
         # Each row's local_date is in its own definition's zone. No zone is ahead of UTC by
-        # more than 14 h, so a run of that date or later started at or after this bound: the
-        # bound keeps `since` a range of every listing index, local_date makes it exact.
+        # more than 14 h, so a run of that date or later has a run time at or after this
+        # bound: the bound keeps `since` a range of every listing index, local_date makes it exact.
         args.append(datetime.combine(query.since, time.min, tzinfo=timezone.utc) - _EARLIEST_ZONE_OFFSET)
-        conditions.append(f"started_at >= ${len(args)}")
+        conditions.append(f"{RUN_TIME} >= ${len(args)}")
         args.append(query.since)
         conditions.append(f"local_date >= ${len(args)}")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""

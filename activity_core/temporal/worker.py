@@ -26,7 +26,12 @@ from activity_core.definitions.loader import DefinitionCache, load_all
 from activity_core.kinds.registry import registered_activities, registered_workflows
 from activity_core.observability.health import HealthListenerError, HealthServer, Probes
 from activity_core.observability.logging import redact, register_secret, register_settings_secrets
-from activity_core.observability.metrics import Metrics, MetricsExposition, temporal_prometheus_runtime
+from activity_core.observability.metrics import (
+    Metrics,
+    MetricsExposition,
+    TemporalMetricsRuntime,
+    temporal_prometheus_runtime,
+)
 from activity_core.settings import Settings
 from activity_core.store.pool import create_pool
 from activity_core.runs.services import Services
@@ -80,6 +85,7 @@ async def connect_temporal(address: str, namespace: str, runtime: Runtime | None
 
 
 def call_ceilings(settings: Settings) -> CallCeilings:
+    """The deployment's per-call budgets, which no definition may exceed."""
     return CallCeilings(
         llm_call_seconds=settings.llm_connect_timeout_seconds,
         state_hub_call_seconds=settings.state_hub_timeout_seconds,
@@ -132,7 +138,9 @@ def create_worker(client: Client, *, task_queue: str, services: Services, gracef
     )
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings, *, stop: asyncio.Event | None = None, temporal_metrics: TemporalMetricsRuntime | None = None
+) -> None:
     """Run the worker until SIGTERM/SIGINT (or ``stop``), draining in-flight activities.
 
     Refuses to start on an invalid definition: a schedule must never fire into a definition
@@ -143,7 +151,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     endpoints = ServiceEndpoints.from_settings(settings)
     register_settings_secrets(settings)
     metrics = Metrics()
-    temporal_metrics = temporal_prometheus_runtime()
+    temporal_metrics = temporal_metrics or temporal_prometheus_runtime()
     worker: Worker | None = None
     runs: RunStore | None = None
 

@@ -67,7 +67,7 @@ def test_manual_runs_name_the_real_schedule_workflow_and_queue() -> None:
     triggers = [c for c in temporal if c[1:3] == ["schedule", "trigger"]]
     assert triggers and all(option(c, "--schedule-id") in ids for c in triggers)
     old_triggers = [c for c in tctl if c[1:3] == ["schedule", "trigger"]]
-    assert old_triggers and all(option(c, "--schedule_id") in ids for c in old_triggers)
+    assert old_triggers and all(option(c, "--sid") in ids for c in old_triggers)  # tctl 1.17: --sid
 
     starts = [c for c in temporal if c[1:3] == ["workflow", "start"]]
     old_starts = [c for c in tctl if c[1:3] == ["workflow", "start"]]
@@ -90,7 +90,7 @@ def test_pausing_takes_a_reason() -> None:
     pause = [c for c in toggles if "--pause" in c]
     assert pause and all(option(c, "--reason").strip() for c in pause)
     assert all(option(c, "--schedule-id") in definition_ids() for c in toggles)
-    assert "tctl schedule toggle --schedule_id" in RUNBOOK
+    assert "tctl schedule toggle --sid" in RUNBOOK
 
 
 @pytest.mark.parametrize("text", [RUNBOOK, K8S_README], ids=["runbook", "k8s-readme"])

@@ -67,10 +67,10 @@ def assert_ordered_index_walk(plan: str, *, index_cond: str | None) -> None:
         (RunQuery(status="failed_config"), "status ="),
         (RunQuery(status="partial"), "status ="),
         (RunQuery(trigger="manual"), "trigger ="),
-        (RunQuery(since=date(2026, 1, 1)), "started_at >="),
+        (RunQuery(since=date(2026, 1, 1)), "started_at) >="),
         (
             RunQuery(definition_id="def-1", status="partial", trigger="schedule", since=date(2025, 1, 1)),
-            "started_at >=",
+            "started_at) >=",
         ),
     ],
     ids=["all", "definition", "rare-status", "status", "trigger", "since", "all-filters"],
