@@ -25,9 +25,10 @@ import asyncio
 import os
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -115,6 +116,14 @@ class TickEvidence:
     feedback: tuple[Feedback, ...] = ()
 
     required: frozenset[Piece] = frozenset(Piece)
+    label: str = ""
+    """How readers name the tick (``tick_label``); the local date when not set."""
+    miss: str | None = None
+    """For a decided tick without a run: what Temporal says happened to it."""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.local_date.isoformat()
 
     @property
     def counted(self) -> bool:
@@ -129,7 +138,7 @@ class TickEvidence:
         if self.pending:
             return "still within its run's execution window"
         if self.run is None:
-            return "missed: no scheduled run was recorded for this tick"
+            return f"missed: {self.miss or 'no scheduled run was recorded for this tick'}"
         failed = [f"{piece.value}: {e.detail}" for piece, e in self.evidence.items() if e.check is not Check.PASSED]
         return "; ".join(failed) or "evidence incomplete"
 
@@ -157,7 +166,7 @@ class GateReport:
             return None
         tick = self.ticks[self.broken_at]
         run = f"run {tick.run.row_id}" if tick.run else "no run"
-        return f"tick {tick.local_date} ({run}): {tick.problem()}"
+        return f"tick {tick.name} ({run}): {tick.problem()}"
 
     @property
     def unknown(self) -> list[str]:
@@ -177,6 +186,7 @@ class GateReport:
                 {
                     "tick": t.tick.isoformat(),
                     "local_date": t.local_date.isoformat(),
+                    "label": t.name,
                     "pending": t.pending,
                     "counted": t.counted,
                     "run": None if t.run is None else vars(t.run),
@@ -216,6 +226,13 @@ class NoScheduledRuns(LookupError):
     """The definition has no scheduled run at or before the time asked about."""
 
 
+def tick_label(spec: Spec, tick: datetime) -> str:
+    """A daily tick is named by its local day; an interval tick by its local time as well."""
+    if isinstance(spec, DailySchedule):
+        return spec.local_date(tick).isoformat()
+    return tick.astimezone(ZoneInfo(spec.time_zone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def newest_tick_day(spec: Spec, now: datetime) -> date:
     """The local day of the last tick at or before ``now``."""
     return spec.local_date(spec.latest_tick(now))
@@ -228,11 +245,39 @@ def required_pieces(definition: DefinitionBase) -> frozenset[Piece]:
     return frozenset({Piece.TEMPORAL, *(piece for evidence, piece in wanted.items() if evidence in declared)})
 
 
-def is_pending(tick: datetime, run: RunRecord | None, spec: Spec, now: datetime) -> bool:
-    """Whether the tick's run may still be going or about to be recorded: a run may take up to
-    its execution timeout, so until then a tick without a finished run is not yet decided."""
-    grace = timedelta(seconds=spec.execution_timeout_seconds)
-    return now - tick < grace and (run is None or run.status == "running")
+class Fired(StrEnum):
+    """What Temporal says about a tick that has no run row: did the schedule start its workflow?"""
+
+    ABSENT = "absent"
+    """No workflow for the tick: the schedule never fired it (paused, skipped, deleted, scheduler down)."""
+    OPEN = "open"
+    """Started and still open: no worker has picked it up yet."""
+    CLOSED = "closed"
+    """Started and closed without recording a row (timed out or terminated before its first step)."""
+    UNKNOWN = "unknown"
+    """Temporal could not be asked, or was not."""
+
+
+def tick_workflow_id(definition_id: str, tick: datetime) -> str:
+    """The id Temporal gives a schedule's action: the action's id, a dash, the tick in RFC 3339."""
+    return f"{definition_id}-{tick.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def is_pending(tick: datetime, run: RunRecord | None, spec: Spec, now: datetime, fired: Fired = Fired.UNKNOWN) -> bool:
+    """Whether the tick's scheduled run may still be going or about to be recorded.
+
+    A run may take up to its execution timeout. A tick without a row may still start on time
+    (within the on-time bound); after that it is decided as soon as Temporal says it started
+    no workflow for it, or one that closed; only while Temporal cannot tell does it wait for
+    the execution timeout (a worker that is down records its runs when it is back).
+    """
+    age = now - tick
+    within_timeout = age < timedelta(seconds=spec.execution_timeout_seconds)
+    if run is not None:
+        return run.status == "running" and within_timeout
+    if age < timedelta(seconds=spec.on_time_seconds):
+        return True
+    return within_timeout and fired in (Fired.OPEN, Fired.UNKNOWN)
 
 
 def runs_by_tick(rows: list[RunRecord]) -> dict[datetime, RunRecord]:
@@ -307,8 +352,11 @@ async def gather_ticks(
     ticks = [tick for tick in window.ticks if tick >= first_tick]
     required = required_pieces(definition)
 
+    runless = [tick for tick in ticks if tick not in window.runs]
+    fires = dict(zip(runless, await asyncio.gather(*(_fired(temporal, definition.id, t) for t in runless)), strict=True))
+
     def pending(tick: datetime) -> bool:
-        return is_pending(tick, window.runs.get(tick), spec, now)
+        return is_pending(tick, window.runs.get(tick), spec, now, fires.get(tick, (Fired.UNKNOWN, ""))[0])
 
     runs = [window.runs[t] for t in ticks if t in window.runs and not pending(t)]
     evidence = await _evidence(runs, temporal, state_hub, definition)
@@ -325,6 +373,8 @@ async def gather_ticks(
                 pending=pending(tick),
                 feedback=tuple(verdicts.get(run.id, ())) if run else (),
                 required=required,
+                label=tick_label(spec, tick),
+                miss=None if run or pending(tick) else fires[tick][1],
             )
         )
     return gathered, window.ticks[-1] <= first_tick
@@ -389,6 +439,24 @@ async def _temporal_check(temporal: Client | Unreachable, run: RunRecord) -> Evi
     if status == WorkflowExecutionStatus.COMPLETED:
         return Evidence(Check.PASSED, "workflow execution completed")
     return Evidence(Check.FAILED, f"workflow execution {status.name.lower() if status else 'in an unknown state'}")
+
+
+async def _fired(temporal: Client | Unreachable, definition_id: str, tick: datetime) -> tuple[Fired, str]:
+    """Whether the schedule started the tick's workflow, and the words for a reader."""
+    workflow_id = tick_workflow_id(definition_id, tick)
+    if isinstance(temporal, Unreachable):
+        return Fired.UNKNOWN, f"no run recorded; whether it fired is unknown ({temporal.reason})"
+    try:
+        description = await temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=_TEMPORAL_RPC_TIMEOUT)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return Fired.ABSENT, f"not fired: Temporal started no workflow {workflow_id}"
+        return Fired.UNKNOWN, f"no run recorded; Temporal could not be asked whether it fired: {exc}"
+    status = description.status
+    if status == WorkflowExecutionStatus.RUNNING:
+        return Fired.OPEN, f"fired as {workflow_id}, still waiting for a worker"
+    state = status.name.lower() if status else "closed"
+    return Fired.CLOSED, f"fired as {workflow_id}, which {state} before it recorded a run (no worker?)"
 
 
 async def _state_hub_ids(listing: Awaitable[Sequence[Any]], attribute: str) -> set[str] | Evidence:

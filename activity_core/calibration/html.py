@@ -38,9 +38,9 @@ class Day:
     def state(self) -> str:
         if self.run is not None:
             return self.run.status
-        if self.pending:
-            return "pending"
-        return "no-history" if self.before_history else "missed"
+        if self.before_history:
+            return "no-history"
+        return "pending" if self.pending else "missed"
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def render_html(data: ReportData) -> str:
 <body>
 <header>
 <h1>{_e(title)}</h1>
-<p class="meta">definition <code>{_e(definition.id)}</code> · scheduled daily {spec.hour:02d}:{spec.minute:02d} {_e(spec.time_zone)}
+<p class="meta">definition <code>{_e(definition.id)}</code> · scheduled {_e(spec.describe())}
 · generated {_e(data.generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))}</p>
 </header>
 {"".join(sections)}

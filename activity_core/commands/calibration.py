@@ -77,6 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--required", type=bounded_int(1, 365), default=DEFAULT_REQUIRED, metavar="N",
                         help=f"clean consecutive scheduled runs the gate needs (default {DEFAULT_REQUIRED})")
     status.add_argument("--json", action="store_true", help="the gate report as JSON")
+    add_at_argument(status)
     status.set_defaults(handler=handle_status)
 
     feedback = actions.add_parser(
@@ -91,6 +92,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     feedback.add_argument("--note", help="what the reviewer saw")
     feedback.add_argument("--reviewer", help="who reviewed")
     feedback.set_defaults(handler=handle_feedback)
+
+
+def moment(text: str) -> datetime:
+    """An ISO 8601 instant with its offset (``2026-07-01T09:00:00+02:00``, ``...Z``)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("needs a UTC offset, e.g. 2026-07-01T09:00:00Z")
+    return value.astimezone(timezone.utc)
+
+
+def add_at_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--at", type=moment, metavar="TIME",
+        help="judge as of this instant (ISO 8601 with offset) instead of now: what the gate said then, "
+        "with the evidence as it stands now",
+    )
 
 
 @asynccontextmanager
@@ -126,11 +143,19 @@ EvidenceWork = Callable[
 ]
 
 
-def over_evidence(name: str, definition_id: str, gather: EvidenceWork[T], emit: Callable[[T, DefinitionBase], int]) -> int:
+def over_evidence(
+    name: str,
+    definition_id: str,
+    gather: EvidenceWork[T],
+    emit: Callable[[T, DefinitionBase], int],
+    *,
+    at: datetime | None = None,
+) -> int:
     """The plumbing `calibration status` and `report` share: settings, the four sources, errors.
 
     ``gather`` reads what it needs from the stores, Temporal and State Hub; ``emit`` prints or
-    writes it and returns the exit code. A definition with no scheduled runs exits 1.
+    writes it and returns the exit code. A definition with no scheduled runs exits 1. ``at``
+    replaces the clock (``--at``).
     """
     settings = Settings()
     try:
@@ -146,7 +171,7 @@ def over_evidence(name: str, definition_id: str, gather: EvidenceWork[T], emit: 
         async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
             temporal = await connect_temporal_or_unreachable(settings)
             try:
-                result = await gather(stores.history, stores.feedback, temporal, state_hub, definition, datetime.now(timezone.utc))
+                result = await gather(stores.history, stores.feedback, temporal, state_hub, definition, at or datetime.now(timezone.utc))
             except NoScheduledRuns as exc:
                 fail(name, str(exc))
                 return 1
@@ -163,7 +188,7 @@ def handle_status(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
         return 0 if report.met else 1
 
-    return over_evidence("calibration status", args.definition, gather, emit)
+    return over_evidence("calibration status", args.definition, gather, emit, at=args.at)
 
 
 def render_gate(report: GateReport, definition: DefinitionBase) -> str:
@@ -171,17 +196,17 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
     verdict = "MET" if report.met else "NOT MET"
     lines = [
         f"calibration gate for {report.definition_id}: {verdict} (streak {report.streak}, {report.required} required)",
-        f"walked {len(report.ticks)} tick(s) of {spec.hour:02d}:{spec.minute:02d} {spec.time_zone} back from "
-        f"{report.ticks[0].local_date if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})",
+        f"walked {len(report.ticks)} tick(s) of {spec.describe()} back from "
+        f"{report.ticks[0].name if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})",
         "",
     ]
     for index, tick in enumerate(report.ticks):
         if report.broken_at is not None and index > report.broken_at:
-            lines.append(f"{tick.local_date}  {_run_label(tick)}  (before the break)")
+            lines.append(f"{tick.name}  {_run_label(tick)}  (before the break)")
             continue
         marker = "  <- breaks the streak" if index == report.broken_at else ""
         state = "pending" if tick.pending else "counts" if tick.counted else ""
-        lines.append(f"{tick.local_date}  {_run_label(tick)}  {state}{marker}".rstrip())
+        lines.append(f"{tick.name}  {_run_label(tick)}  {state}{marker}".rstrip())
         if tick.run is None or tick.pending:
             lines.append(f"  {tick.problem()}")
         for piece in Piece:

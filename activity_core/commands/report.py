@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from activity_core.calibration.gate import Unreachable, calibration_status, is_pending, schedule_window
 from activity_core.clients.state_hub import StateHubClient
-from activity_core.commands.calibration import over_evidence
+from activity_core.commands.calibration import add_at_argument, over_evidence
 from activity_core.commands.run import DEFAULT_DEFINITION
 from activity_core.commands.runs import bounded_int, fail
 from activity_core.definitions.base import DefinitionBase
@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--html", required=True, type=Path, metavar="FILE", help="where to write the page")
     parser.add_argument("--definition", default=DEFAULT_DEFINITION, help=f"definition id (default: {DEFAULT_DEFINITION})")
     parser.add_argument("--days", type=bounded_int(1, 366), default=30, metavar="N", help="scheduled days in the timeline (default 30)")
+    add_at_argument(parser)
     parser.set_defaults(handler=handle_report)
 
 
@@ -52,7 +53,7 @@ def handle_report(args: argparse.Namespace) -> int:
         print(f"wrote {args.html}: calibration gate {'MET' if gate.met else 'NOT MET'} (streak {gate.streak} of {gate.required})")
         return 0
 
-    return over_evidence("report", args.definition, gather, emit)
+    return over_evidence("report", args.definition, gather, emit, at=args.at)
 
 
 async def build_report(

@@ -24,6 +24,12 @@ WHERE definition_id = $1 AND trigger = 'schedule' AND scheduled_at BETWEEN $2 AN
 ORDER BY scheduled_at DESC, id DESC
 """
 
+TICK_RUNS_BETWEEN_SQL = f"""
+SELECT {RUN_COLUMNS} FROM activity_runs
+WHERE definition_id = $1 AND trigger IN ('schedule', 'late') AND tick_at BETWEEN $2 AND $3
+ORDER BY tick_at DESC, id DESC
+"""
+
 FIRST_SCHEDULED_AT_SQL = """
 SELECT scheduled_at FROM activity_runs
 WHERE definition_id = $1 AND trigger = 'schedule'
@@ -97,6 +103,12 @@ class HistoryStore:
         """Scheduled runs whose tick lies in [oldest, newest], newest tick first."""
         async with self._pool.acquire(timeout=self._timeout) as conn:
             rows = await conn.fetch(SCHEDULED_RUNS_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
+        return [RunRecord.model_validate(dict(row)) for row in rows]
+
+    async def tick_runs_between(self, definition_id: str, oldest: datetime, newest: datetime) -> list[RunRecord]:
+        """The runs of the spec's ticks in [oldest, newest] (``schedule`` and ``late``), newest tick first."""
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            rows = await conn.fetch(TICK_RUNS_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
         return [RunRecord.model_validate(dict(row)) for row in rows]
 
     async def first_scheduled_at(self, definition_id: str) -> datetime | None:

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from activity_core.calibration.gate import newest_tick_day
 from activity_core.cli import main
 from tests.fixtures.emulators import STATE_HUB_TOKEN
 from tests.history.chromium import render_dom
 from tests.fixtures.runtime import write_test_definition
-from tests.history.conftest import CLEAN, PARTIAL, ScheduledHistory
+from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, ScheduledHistory
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +47,7 @@ def cli(scheduled_history: ScheduledHistory, monkeypatch: pytest.MonkeyPatch, ca
 
 async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_failures(scheduled_history: ScheduledHistory, cli) -> None:
     h = scheduled_history
-    run = await h.run_on(CLEAN[0])
+    run = await h.run_at(h.story("clean"), 0)
     accept = ["calibration", "feedback", str(run.id), "--verdict", "accept", "--reviewer", "alice", "--note", "ranking matches"]
 
     def events(verdict: str) -> list[dict]:
@@ -87,47 +86,57 @@ async def test_feedback_and_show_name_a_run_that_does_not_exist(cli) -> None:
 
 
 async def test_runs_list_and_show(scheduled_history: ScheduledHistory, cli) -> None:
-    h = scheduled_history
-    code, out, _ = await cli("runs", "list", "--definition", h.definition.id, "--trigger", "schedule", "--json", "--limit", "1000")
+    h, story = scheduled_history, scheduled_history.story("partial")
+    code, out, _ = await cli("runs", "list", "--definition", story.id, "--trigger", "schedule", "--json", "--limit", "1000")
     listed = json.loads(out)
     assert code == 0 and listed and {r["trigger"] for r in listed} == {"schedule"}
     assert [r["started_at"] for r in listed] == sorted((r["started_at"] for r in listed), reverse=True)
 
-    code, out, _ = await cli("runs", "list", "--definition", h.definition.id, "--status", "partial")
+    assert len(listed) == 3
+    code, out, _ = await cli("runs", "list", "--definition", story.id, "--status", "partial")
+    partial = await h.run_at(story, 1)
     [header, line] = out.splitlines()
     assert code == 0 and header.split()[:5] == ["ID", "DATE", "DEFINITION", "TRIGGER", "STATUS"]
-    assert " 2026-06-09 " in line and " partial " in line
+    assert f" {partial.local_date} " in line and " partial " in line
 
-    partial = await h.run_on(PARTIAL[1])
     code, out, _ = await cli("runs", "show", str(partial.id))
-    assert code == 0 and f"run {partial.id}  {h.definition.id}  2026-06-09  (schedule)" in out and "status: partial" in out
+    assert code == 0 and f"run {partial.id}  {story.id}  {partial.local_date}  (schedule)" in out and "status: partial" in out
     assert "quarantined (1):" in out and "snippet:" in out
     assert f"temporal workflow show --workflow-id {partial.workflow_id} --run-id {partial.run_id}" in out
     assert f"progress_event={partial.progress_event_id}" in out and "usage: {" in out
 
 
-async def test_status_and_report_on_the_last_three_days(scheduled_history: ScheduledHistory, cli, tmp_path: Path, chromium: str) -> None:
-    """With the real clock: fire the three latest ticks, then ask as an operator would."""
-    h = scheduled_history
-    newest = newest_tick_day(h.definition.schedule, datetime.now(timezone.utc))
-    await h.fire(*(newest - timedelta(days=n) for n in range(3)))
+async def test_status_and_report_as_of_the_clean_story(scheduled_history: ScheduledHistory, cli, tmp_path: Path, chromium: str) -> None:
+    h, story = scheduled_history, scheduled_history.story("clean")
+    at = story.after(-1).isoformat()
 
-    code, out, _ = await cli("calibration", "status", h.definition.id)
+    code, out, _ = await cli("calibration", "status", story.id, "--at", at)
     assert code == 0, out
-    assert out.startswith(f"calibration gate for {h.definition.id}: MET (streak 3, 3 required)")
-    assert out.count("✓ temporal") >= 3 and "MISSED" in out and "streak broken by: tick" in out
+    assert out.startswith(f"calibration gate for {story.id}: MET (streak 3, 3 required)")
+    assert out.count("✓ temporal") == 3 and "streak unbroken back to the first scheduled run" in out
 
-    code, out, _ = await cli("calibration", "status", h.definition.id, "--required", "4", "--json")
+    code, out, _ = await cli("calibration", "status", story.id, "--required", "4", "--json", "--at", at)
     report = json.loads(out)
-    assert code == 1 and report["met"] is False and report["streak"] == 3 and "missed" in report["broken_by"]
+    assert code == 1 and report["met"] is False and report["streak"] == 3 and report["reached_history_start"]
 
     page = tmp_path / "report.html"
-    code, out, _ = await cli("report", "--html", str(page), "--definition", h.definition.id, "--days", "20")
+    code, out, _ = await cli("report", "--html", str(page), "--definition", story.id, "--days", "20", "--at", at)
     assert code == 0 and "calibration gate MET (streak 3 of 3)" in out
     dom = await render_dom(chromium, page, tmp_path)
     assert dom.text("h2.gate-headline") == "Calibration gate MET"
     assert dom.count("rect.cell") == 20
-    assert dom.count("rect.cell.s-clean") == 3 and dom.count("rect.cell.s-missed") == 17
+    assert dom.count("rect.cell.s-clean") == 3 and dom.count("rect.cell.s-no-history") == 17
+
+
+async def test_status_now_of_a_schedule_left_paused(scheduled_history: ScheduledHistory, cli) -> None:
+    """With the real clock: the paused schedule's ticks since its last run are missed."""
+    story = scheduled_history.story("missed")
+    first_paused = story.ticks[-1] + timedelta(seconds=EVERY_SECONDS)
+    await asyncio.sleep(max(0.0, (first_paused - datetime.now(UTC)).total_seconds() + ON_TIME_SECONDS + 0.5))
+    code, out, _ = await cli("calibration", "status", story.id)
+    assert code == 1, out
+    assert out.startswith(f"calibration gate for {story.id}: NOT MET (streak 0, 3 required)")
+    assert "MISSED" in out and "streak broken by: tick" in out
 
 
 async def test_commands_name_the_variables_to_set(cli, monkeypatch: pytest.MonkeyPatch) -> None:
