@@ -10,8 +10,10 @@ evidence the definition's kind declares (``activity_core.kinds.registry``):
 * State Hub: the progress event whose id the row recorded is there;
 * State Hub: the working-memory note under the row's note key is there (kinds that write one).
 
-A tick without a scheduled run (the worker was down) is missed and breaks the streak; manual
-runs are never looked at, so they neither count nor break it. Evidence a system could not
+Only ``schedule`` runs count (ADR-005, "Trigger attribution"). A tick whose only run is
+``late`` (a catch-up or a backfill) breaks the streak, with its lag named. A tick without any
+run is missed and breaks it; whether the schedule fired it at all is asked of Temporal by the
+tick's workflow id. ``trigger`` and ``manual`` runs have no tick: they neither count nor break. Evidence a system could not
 be asked for is ``unknown``, which breaks the streak like a failure: the gate is only met on
 evidence actually seen.
 
@@ -94,10 +96,23 @@ class RunRef:
     workflow_id: str
     run_id: str
     status: str
+    trigger: str = "schedule"
+    start_lag_seconds: float | None = None
 
     @classmethod
     def of(cls, record: RunRecord) -> RunRef:
-        return cls(row_id=record.id, workflow_id=record.workflow_id, run_id=record.run_id, status=record.status)
+        return cls(
+            row_id=record.id,
+            workflow_id=record.workflow_id,
+            run_id=record.run_id,
+            status=record.status,
+            trigger=record.trigger,
+            start_lag_seconds=record.start_lag_seconds,
+        )
+
+    @property
+    def late(self) -> bool:
+        return self.trigger == "late"
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,7 @@ class TickEvidence:
     def counted(self) -> bool:
         return (
             self.run is not None
+            and not self.run.late
             and self.required <= set(self.evidence)
             and all(e.check is Check.PASSED for e in self.evidence.values())
         )
@@ -139,6 +155,8 @@ class TickEvidence:
             return "still within its run's execution window"
         if self.run is None:
             return f"missed: {self.miss or 'no scheduled run was recorded for this tick'}"
+        if self.run.late:
+            return f"late: its only run started {describe_lag(self.run.start_lag_seconds)} after the tick (a catch-up or a backfill, which never counts)"
         failed = [f"{piece.value}: {e.detail}" for piece, e in self.evidence.items() if e.check is not Check.PASSED]
         return "; ".join(failed) or "evidence incomplete"
 
@@ -281,12 +299,28 @@ def is_pending(tick: datetime, run: RunRecord | None, spec: Spec, now: datetime,
 
 
 def runs_by_tick(rows: list[RunRecord]) -> dict[datetime, RunRecord]:
-    """The run of each tick; of several (a reset workflow), the newest row, as rows come newest first."""
+    """The run of each tick: its scheduled run, else its late one (a catch-up or a backfill);
+    of several (a reset workflow), the newest row, as rows come newest first."""
     by_tick: dict[datetime, RunRecord] = {}
     for row in rows:
-        if row.scheduled_at is not None:
-            by_tick.setdefault(row.scheduled_at, row)
+        if row.tick_at is None or row.trigger not in ("schedule", "late"):
+            continue
+        kept = by_tick.get(row.tick_at)
+        if kept is None or (kept.trigger == "late" and row.trigger == "schedule"):
+            by_tick[row.tick_at] = row
     return by_tick
+
+
+def describe_lag(seconds: float | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 async def calibration_status(
@@ -325,7 +359,7 @@ async def schedule_window(history: HistoryStore, definition: DefinitionBase, *, 
     spec = definition.schedule
     ticks = spec.ticks_back(spec.latest_tick(now), count)
     first = await history.first_scheduled_at(definition.id)
-    rows = await history.scheduled_runs_between(definition.id, ticks[-1], ticks[0])
+    rows = await history.tick_runs_between(definition.id, ticks[-1], ticks[0])
     return ScheduleWindow(ticks=ticks, runs=runs_by_tick(rows), first_tick=first)
 
 

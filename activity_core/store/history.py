@@ -1,7 +1,7 @@
 """What reviewers and operators read back from run history, and its retention.
 
-The reads serve ``calibration status`` and ``report``: a definition's scheduled runs within
-a window of ticks, which walks ``activity_runs_definition_schedule_idx`` over just that
+The reads serve ``calibration status`` and ``report``: the runs of a definition's ticks within
+a window, which walks ``activity_runs_definition_schedule_idx`` over just that
 window however long the history is. Retention (``runs prune``) works in bounded batches in
 ``started_at`` order, continuing after the last row it looked at, so each batch is an index
 range read and no statement holds locks on more than one batch.
@@ -17,12 +17,6 @@ import asyncpg
 from activity_core.store.models import RunRecord
 
 RUN_COLUMNS = ", ".join(RunRecord.model_fields)
-
-SCHEDULED_RUNS_BETWEEN_SQL = f"""
-SELECT {RUN_COLUMNS} FROM activity_runs
-WHERE definition_id = $1 AND trigger = 'schedule' AND scheduled_at BETWEEN $2 AND $3
-ORDER BY scheduled_at DESC, id DESC
-"""
 
 TICK_RUNS_BETWEEN_SQL = f"""
 SELECT {RUN_COLUMNS} FROM activity_runs
@@ -98,12 +92,6 @@ class HistoryStore:
     def __init__(self, pool: asyncpg.Pool, *, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
-
-    async def scheduled_runs_between(self, definition_id: str, oldest: datetime, newest: datetime) -> list[RunRecord]:
-        """Scheduled runs whose tick lies in [oldest, newest], newest tick first."""
-        async with self._pool.acquire(timeout=self._timeout) as conn:
-            rows = await conn.fetch(SCHEDULED_RUNS_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
-        return [RunRecord.model_validate(dict(row)) for row in rows]
 
     async def tick_runs_between(self, definition_id: str, oldest: datetime, newest: datetime) -> list[RunRecord]:
         """The runs of the spec's ticks in [oldest, newest] (``schedule`` and ``late``), newest tick first."""

@@ -10,6 +10,8 @@ row is inserted by hand; the stories are told through real operations while the 
   queued on the story's own emulator, so no other story's run can take it);
 * ``missed``: the schedule is paused over its second tick, so that tick never fires; at the
   end it is paused again, with a note, and left paused;
+* ``late``: the schedule is paused over its second tick, which an operator then backfills
+  after the third (a ``late`` run);
 * ``no_note`` / ``no_event``: three clean runs; the tests delete the middle run's note or
   progress event from State Hub themselves.
 
@@ -35,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from temporalio.client import Client, ScheduleState
+from temporalio.client import Client, ScheduleBackfill, ScheduleOverlapPolicy, ScheduleState
 from temporalio.service import RPCError
 
 from activity_core.definitions.base import DefinitionBase
@@ -61,7 +63,7 @@ EXECUTION_TIMEOUT_SECONDS = 900
 """The shortest the test definition's retry budgets allow."""
 ON_TIME_SECONDS = 3
 """A tick without a run is decided this soon (when Temporal says it never fired)."""
-STORY_TIMEOUT_SECONDS = 90
+STORY_TIMEOUT_SECONDS = 60
 PAUSE_NOTE = "paused by ops for the missed-tick story: llm-connect maintenance"
 
 
@@ -159,7 +161,7 @@ async def scheduled_history(
 ) -> AsyncIterator[ScheduledHistory]:
     tmp = tmp_path_factory.mktemp("history")
     run_tag = uuid.uuid4().hex[:8]
-    names = ("clean", "partial", "missed", "no_note", "no_event")
+    names = ("clean", "partial", "missed", "late", "no_note", "no_event")
     ids = {name: f"history-{name.replace('_', '-')}-{run_tag}" for name in names}
     for name, definition_id in ids.items():
         write_test_definition(tmp / "definitions", definition_id, story_overrides(name))
@@ -250,12 +252,27 @@ async def _tell_stories(history: ScheduledHistory, faulty_llm) -> None:
             await run(index)
         await handle.pause(note=PAUSE_NOTE)
 
+    async def late(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:
+        handle = client.get_schedule_handle(story.id)
+        await run(0)
+        await handle.pause(note="paused over one tick, backfilled later")
+        story.ticks.append(story.ticks[0] + timedelta(seconds=EVERY_SECONDS))
+        await _sleep_until(story.ticks[1] + timedelta(seconds=0.5))
+        await handle.unpause(note="resumed")
+        await run(2)
+        tick = story.ticks[1]
+        second = timedelta(seconds=1)
+        await handle.backfill(ScheduleBackfill(start_at=tick - second, end_at=tick + second, overlap=ScheduleOverlapPolicy.ALLOW_ALL))
+        assert (await _finished_run(runs, story.id, tick)).trigger == "late"
+        await run(3)
+        await run(4)
+
     async def three_clean(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:
         for index in range(3):
             await run(index)
 
     scripts: dict[str, StoryScript] = {
-        "clean": clean, "partial": partial, "missed": missed, "no_note": three_clean, "no_event": three_clean,
+        "clean": clean, "partial": partial, "missed": missed, "late": late, "no_note": three_clean, "no_event": three_clean,
     }
 
     async def tell(story: Story) -> None:

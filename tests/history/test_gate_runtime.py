@@ -6,12 +6,20 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from activity_core.calibration.gate import Check, GateReport, NoScheduledRuns, Piece, Unreachable, calibration_status
+from activity_core.calibration.gate import (
+    Check,
+    GateReport,
+    NoScheduledRuns,
+    Piece,
+    Unreachable,
+    calibration_status,
+    describe_lag,
+)
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import connect_temporal_or_unreachable
 from activity_core.devstack.embedded import free_port
 from activity_core.settings import Settings
-from tests.history.conftest import EVERY_SECONDS, ScheduledHistory, Story
+from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, ScheduledHistory, Story
 
 pytestmark = pytest.mark.integration
 
@@ -70,6 +78,22 @@ async def test_a_tick_the_paused_schedule_never_fired_breaks_the_streak(schedule
     assert broken.tick == story.ticks[1] and broken.run is None
     assert "missed" in report.broken_by
     assert not (await status(h, story, story.after(2))).met  # two runs after the missed tick are not enough
+
+
+async def test_a_backfilled_tick_is_late_and_breaks_the_streak(
+    scheduled_history: ScheduledHistory,
+) -> None:
+    h, story = scheduled_history, scheduled_history.story("late")
+    [backfill] = await h.history.tick_runs_between(story.id, story.ticks[1], story.ticks[1])
+    assert backfill.trigger == "late" and backfill.status == "clean" and backfill.start_lag_seconds > ON_TIME_SECONDS
+
+    report = await status(h, story, story.after(3))
+    assert report.streak == 2 and report.ticks[report.broken_at].tick == story.ticks[1]
+    assert report.ticks[report.broken_at].run.row_id == backfill.id
+    assert f"late: its only run started {describe_lag(backfill.start_lag_seconds)} after the tick" in report.broken_by
+
+    report = await status(h, story, story.after(4))
+    assert report.met and report.streak == 3 and report.ticks[report.broken_at].tick == story.ticks[1]
 
 
 async def test_a_tick_whose_run_may_still_come_neither_counts_nor_breaks(scheduled_history: ScheduledHistory) -> None:
