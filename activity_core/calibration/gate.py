@@ -38,6 +38,16 @@ from temporalio.service import RPCError, RPCStatusCode
 from activity_core.clients.state_hub import StateHubClient, StateHubError
 from activity_core.definitions.base import DefinitionBase
 from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
+from activity_core.calibration.missed import (
+    Fired,
+    Happened,
+    ScheduleStatus,
+    Unreachable,
+    fired,
+    running_at,
+    schedule_status,
+    why_missed,
+)
 from activity_core.kinds.registry import KINDS
 from activity_core.runs.models import Evidence as Declared
 from activity_core.store.feedback import Feedback, FeedbackStore
@@ -47,9 +57,10 @@ from activity_core.store.models import RunRecord
 Spec = DailySchedule | IntervalSchedule
 
 DEFAULT_REQUIRED = 3
-# How many ticks the walk looks back (more when more runs are required): enough to show a
-# reviewer the last two weeks, while one Temporal describe per tick stays cheap.
-MIN_WALK_TICKS = 14
+# How many ticks the walk looks back by default (more when more runs are required): a month of
+# a daily schedule, the window the gate's figures are computed over; one Temporal describe per
+# tick stays cheap.
+DEFAULT_WINDOW = 30
 # State Hub's progress events are listed from this long before the oldest run started, so
 # clock skew between the worker and State Hub cannot hide an event.
 _CLOCK_SKEW = timedelta(hours=1)
@@ -79,13 +90,6 @@ class Piece(StrEnum):
 class Evidence:
     check: Check
     detail: str
-
-
-@dataclass(frozen=True)
-class Unreachable:
-    """A system the caller could not connect to; everything it would have said is unknown."""
-
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,25 @@ class TickEvidence:
     required: frozenset[Piece] = frozenset(Piece)
     label: str = ""
     """How readers name the tick (``tick_label``); the local date when not set."""
-    miss: str | None = None
-    """For a decided tick without a run: what Temporal says happened to it."""
+    miss: tuple[Happened, str] | None = None
+    """For a decided tick without a run: what happened to it (``why_missed``)."""
+
+    @property
+    def happened(self) -> Happened:
+        if self.pending:
+            return Happened.PENDING
+        if self.run is None:
+            return self.miss[0] if self.miss else Happened.NOT_FIRED
+        return Happened.LATE if self.run.late else Happened.RAN
+
+    def account(self) -> str:
+        """What happened at the tick, in one line (the run's lag, or why there is none)."""
+        if self.run is not None:
+            lag = f", started {describe_lag(self.run.start_lag_seconds)} after the tick"
+            return f"{self.happened.value}: run {self.run.row_id} {self.run.status}{lag}"
+        if self.pending:
+            return "pending: its run may still start or be recorded"
+        return self.miss[1] if self.miss else "missed: no run was recorded for this tick"
 
     @property
     def name(self) -> str:
@@ -154,7 +175,7 @@ class TickEvidence:
         if self.pending:
             return "still within its run's execution window"
         if self.run is None:
-            return f"missed: {self.miss or 'no scheduled run was recorded for this tick'}"
+            return f"missed: {self.account()}"
         if self.run.late:
             return f"late: its only run started {describe_lag(self.run.start_lag_seconds)} after the tick (a catch-up or a backfill, which never counts)"
         failed = [f"{piece.value}: {e.detail}" for piece, e in self.evidence.items() if e.check is not Check.PASSED]
@@ -173,6 +194,7 @@ class GateReport:
     """Index in ``ticks`` of the tick that ended the streak; None when the walk ran out first."""
     reached_history_start: bool
     """The walk got back to the first scheduled run (so an unbroken streak is all of history)."""
+    schedule: ScheduleStatus = ScheduleStatus("unknown", detail="not asked")
 
     @property
     def met(self) -> bool:
@@ -200,11 +222,14 @@ class GateReport:
             "streak": self.streak,
             "broken_by": self.broken_by,
             "reached_history_start": self.reached_history_start,
+            "schedule": {"state": self.schedule.state, "note": self.schedule.note, "describe": self.schedule.describe()},
             "ticks": [
                 {
                     "tick": t.tick.isoformat(),
                     "local_date": t.local_date.isoformat(),
                     "label": t.name,
+                    "happened": t.happened.value,
+                    "account": t.account(),
                     "pending": t.pending,
                     "counted": t.counted,
                     "run": None if t.run is None else vars(t.run),
@@ -217,7 +242,13 @@ class GateReport:
 
 
 def evaluate(
-    definition_id: str, ticks: list[TickEvidence], *, required: int, now: datetime, reached_history_start: bool
+    definition_id: str,
+    ticks: list[TickEvidence],
+    *,
+    required: int,
+    now: datetime,
+    reached_history_start: bool,
+    schedule: ScheduleStatus | None = None,
 ) -> GateReport:
     """The streak of counted ticks from the newest back; pending ticks are skipped."""
     streak = 0
@@ -237,6 +268,7 @@ def evaluate(
         streak=streak,
         broken_at=broken_at,
         reached_history_start=reached_history_start,
+        schedule=schedule or ScheduleStatus("unknown", detail="not asked"),
     )
 
 
@@ -261,24 +293,6 @@ def required_pieces(definition: DefinitionBase) -> frozenset[Piece]:
     declared = KINDS[definition.kind].evidence
     wanted = {Declared.ROW: Piece.ROW, Declared.PROGRESS_EVENT: Piece.PROGRESS, Declared.NOTE: Piece.NOTE}
     return frozenset({Piece.TEMPORAL, *(piece for evidence, piece in wanted.items() if evidence in declared)})
-
-
-class Fired(StrEnum):
-    """What Temporal says about a tick that has no run row: did the schedule start its workflow?"""
-
-    ABSENT = "absent"
-    """No workflow for the tick: the schedule never fired it (paused, skipped, deleted, scheduler down)."""
-    OPEN = "open"
-    """Started and still open: no worker has picked it up yet."""
-    CLOSED = "closed"
-    """Started and closed without recording a row (timed out or terminated before its first step)."""
-    UNKNOWN = "unknown"
-    """Temporal could not be asked, or was not."""
-
-
-def tick_workflow_id(definition_id: str, tick: datetime) -> str:
-    """The id Temporal gives a schedule's action: the action's id, a dash, the tick in RFC 3339."""
-    return f"{definition_id}-{tick.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def is_pending(tick: datetime, run: RunRecord | None, spec: Spec, now: datetime, fired: Fired = Fired.UNKNOWN) -> bool:
@@ -331,17 +345,20 @@ async def calibration_status(
     definition: DefinitionBase,
     *,
     required: int = DEFAULT_REQUIRED,
+    window: int = DEFAULT_WINDOW,
     now: datetime,
 ) -> GateReport:
-    """Walk the schedule back from ``now`` and evaluate the gate.
+    """Walk the last ``window`` ticks back from ``now`` and evaluate the gate.
 
     Raises ``NoScheduledRuns`` when there is nothing to walk. Unreachable systems do not
     raise: their evidence comes back ``unknown``.
     """
-    ticks, reached_start = await gather_ticks(
-        history, feedback, temporal, state_hub, definition, walk=max(required, MIN_WALK_TICKS), now=now
+    ticks, reached_start, schedule = await gather_ticks(
+        history, feedback, temporal, state_hub, definition, walk=max(required, window), now=now
     )
-    return evaluate(definition.id, ticks, required=required, now=now, reached_history_start=reached_start)
+    return evaluate(
+        definition.id, ticks, required=required, now=now, reached_history_start=reached_start, schedule=schedule
+    )
 
 
 @dataclass(frozen=True)
@@ -372,9 +389,10 @@ async def gather_ticks(
     *,
     walk: int,
     now: datetime,
-) -> tuple[list[TickEvidence], bool]:
+) -> tuple[list[TickEvidence], bool, ScheduleStatus]:
     """The last ``walk`` ticks at or before ``now`` (none before the first scheduled run),
-    each with the evidence of its run, newest first; and whether the first run was reached."""
+    each with the evidence of its run, newest first; whether the first run was reached; and
+    the schedule as Temporal describes it now."""
     spec = definition.schedule
     window = await schedule_window(history, definition, count=walk, now=now)
     if window.first_tick is None or window.first_tick > window.ticks[0]:
@@ -387,10 +405,22 @@ async def gather_ticks(
     required = required_pieces(definition)
 
     runless = [tick for tick in ticks if tick not in window.runs]
-    fires = dict(zip(runless, await asyncio.gather(*(_fired(temporal, definition.id, t) for t in runless)), strict=True))
+    schedule, *answers = await asyncio.gather(
+        schedule_status(temporal, definition.id), *(fired(temporal, definition.id, t) for t in runless)
+    )
+    fires = dict(zip(runless, answers, strict=True))
+    started = await history.runs_started_between(
+        definition.id, ticks[-1] - timedelta(seconds=spec.execution_timeout_seconds), ticks[0]
+    )
 
     def pending(tick: datetime) -> bool:
         return is_pending(tick, window.runs.get(tick), spec, now, fires.get(tick, (Fired.UNKNOWN, ""))[0])
+
+    def miss(tick: datetime) -> tuple[Happened, str] | None:
+        if tick in window.runs or pending(tick):
+            return None
+        busy = running_at(tick, started)
+        return why_missed(fires[tick], tick=tick, schedule=schedule, overlap=spec.overlap, busy=busy)
 
     runs = [window.runs[t] for t in ticks if t in window.runs and not pending(t)]
     evidence = await _evidence(runs, temporal, state_hub, definition)
@@ -408,10 +438,10 @@ async def gather_ticks(
                 feedback=tuple(verdicts.get(run.id, ())) if run else (),
                 required=required,
                 label=tick_label(spec, tick),
-                miss=None if run or pending(tick) else fires[tick][1],
+                miss=miss(tick),
             )
         )
-    return gathered, window.ticks[-1] <= first_tick
+    return gathered, window.ticks[-1] <= first_tick, schedule
 
 
 async def _evidence(
@@ -473,24 +503,6 @@ async def _temporal_check(temporal: Client | Unreachable, run: RunRecord) -> Evi
     if status == WorkflowExecutionStatus.COMPLETED:
         return Evidence(Check.PASSED, "workflow execution completed")
     return Evidence(Check.FAILED, f"workflow execution {status.name.lower() if status else 'in an unknown state'}")
-
-
-async def _fired(temporal: Client | Unreachable, definition_id: str, tick: datetime) -> tuple[Fired, str]:
-    """Whether the schedule started the tick's workflow, and the words for a reader."""
-    workflow_id = tick_workflow_id(definition_id, tick)
-    if isinstance(temporal, Unreachable):
-        return Fired.UNKNOWN, f"no run recorded; whether it fired is unknown ({temporal.reason})"
-    try:
-        description = await temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=_TEMPORAL_RPC_TIMEOUT)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return Fired.ABSENT, f"not fired: Temporal started no workflow {workflow_id}"
-        return Fired.UNKNOWN, f"no run recorded; Temporal could not be asked whether it fired: {exc}"
-    status = description.status
-    if status == WorkflowExecutionStatus.RUNNING:
-        return Fired.OPEN, f"fired as {workflow_id}, still waiting for a worker"
-    state = status.name.lower() if status else "closed"
-    return Fired.CLOSED, f"fired as {workflow_id}, which {state} before it recorded a run (no worker?)"
 
 
 async def _state_hub_ids(listing: Awaitable[Sequence[Any]], attribute: str) -> set[str] | Evidence:

@@ -20,6 +20,7 @@ from temporalio.client import Client
 
 from activity_core.calibration.gate import (
     DEFAULT_REQUIRED,
+    DEFAULT_WINDOW,
     GateReport,
     NoScheduledRuns,
     Piece,
@@ -76,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("definition", metavar="DEFINITION", help="definition id, e.g. daily-statehub-wsjf-triage")
     status.add_argument("--required", type=bounded_int(1, 365), default=DEFAULT_REQUIRED, metavar="N",
                         help=f"clean consecutive scheduled runs the gate needs (default {DEFAULT_REQUIRED})")
+    status.add_argument("--ticks", type=bounded_int(1, 366), default=DEFAULT_WINDOW, metavar="N",
+                        help=f"expected ticks to list and compute the figures over (default {DEFAULT_WINDOW})")
     status.add_argument("--json", action="store_true", help="the gate report as JSON")
     add_at_argument(status)
     status.set_defaults(handler=handle_status)
@@ -182,7 +185,9 @@ def over_evidence(
 
 def handle_status(args: argparse.Namespace) -> int:
     async def gather(history, feedback, temporal, state_hub, definition, now) -> GateReport:
-        return await calibration_status(history, feedback, temporal, state_hub, definition, required=args.required, now=now)
+        return await calibration_status(
+            history, feedback, temporal, state_hub, definition, required=args.required, window=args.ticks, now=now
+        )
 
     def emit(report: GateReport, definition: DefinitionBase) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
@@ -198,17 +203,17 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
         f"calibration gate for {report.definition_id}: {verdict} (streak {report.streak}, {report.required} required)",
         f"walked {len(report.ticks)} tick(s) of {spec.describe()} back from "
         f"{report.ticks[0].name if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})",
+        f"schedule: {report.schedule.describe()}",
         "",
     ]
     for index, tick in enumerate(report.ticks):
         if report.broken_at is not None and index > report.broken_at:
-            lines.append(f"{tick.name}  {_run_label(tick)}  (before the break)")
+            lines.append(f"{tick.name}  {_run_label(tick)}  (before the break): {clip(tick.account(), 200)}")
             continue
         marker = "  <- breaks the streak" if index == report.broken_at else ""
         state = "pending" if tick.pending else "counts" if tick.counted else ""
         lines.append(f"{tick.name}  {_run_label(tick)}  {state}{marker}".rstrip())
-        if tick.run is None or tick.pending:
-            lines.append(f"  {tick.problem()}")
+        lines.append(f"  {clip(tick.account(), 300)}")
         for piece in Piece:
             if piece in tick.evidence:
                 evidence = tick.evidence[piece]
@@ -229,7 +234,8 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
 def _run_label(tick: TickEvidence) -> str:
     if tick.run is None:
         return "no run" if tick.pending else "MISSED"
-    return f"run {tick.run.row_id} {tick.run.status}"
+    late = " LATE" if tick.run.late else ""
+    return f"run {tick.run.row_id} {tick.run.status}{late}"
 
 
 def describe_feedback(feedback: Feedback) -> str:

@@ -120,6 +120,18 @@ class Metrics:
             ["operation", "error_class"],
             registry=r,
         )
+        self.last_scheduled_run = Gauge(
+            "activity_core_last_scheduled_run_timestamp_seconds",
+            "Unix time at which the newest on-time scheduled run of a definition started (absent: none yet).",
+            ["definition"],
+            registry=r,
+        )
+        self.missed_ticks = Gauge(
+            "activity_core_missed_ticks",
+            "Ticks of a definition's schedule, among its last 30, that have no on-time scheduled run.",
+            ["definition"],
+            registry=r,
+        )
         self.temporal_metrics_up = Gauge(
             "activity_core_temporal_metrics_up",
             "1 when the Temporal SDK's metrics were appended to this scrape, 0 when fetching them failed.",
@@ -162,6 +174,13 @@ class Metrics:
         self.llm_latency.labels(definition).observe(max(0.0, latency_seconds))
         if error_class is not None:
             self.llm_errors.labels(definition, _label(error_class)).inc()
+
+    def set_schedule_liveness(self, definition_id: str, last_scheduled_run_at: float | None, missed_ticks: int) -> None:
+        """Set the two schedule gauges (``activity_core.calibration.liveness`` computes them)."""
+        definition = _label(definition_id)
+        if last_scheduled_run_at is not None:
+            self.last_scheduled_run.labels(definition).set(last_scheduled_run_at)
+        self.missed_ticks.labels(definition).set(missed_ticks)
 
     def count_state_hub_failure(self, operation: str, error_class: str = "error") -> None:
         """Record a failed State Hub call (``operation`` like ``post_progress``, ``write_note``)."""

@@ -24,6 +24,16 @@ WHERE definition_id = $1 AND trigger IN ('schedule', 'late') AND tick_at BETWEEN
 ORDER BY tick_at DESC, id DESC
 """
 
+RUNS_STARTED_BETWEEN_SQL = f"""
+SELECT {RUN_COLUMNS} FROM activity_runs
+WHERE definition_id = $1 AND started_at BETWEEN $2 AND $3
+ORDER BY started_at DESC, id DESC
+"""
+
+LAST_SCHEDULED_START_SQL = """
+SELECT max(started_at) FROM activity_runs WHERE definition_id = $1 AND trigger = 'schedule'
+"""
+
 FIRST_SCHEDULED_AT_SQL = """
 SELECT scheduled_at FROM activity_runs
 WHERE definition_id = $1 AND trigger = 'schedule'
@@ -99,10 +109,20 @@ class HistoryStore:
             rows = await conn.fetch(TICK_RUNS_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
         return [RunRecord.model_validate(dict(row)) for row in rows]
 
+    async def runs_started_between(self, definition_id: str, oldest: datetime, newest: datetime) -> list[RunRecord]:
+        """Runs of every trigger started in [oldest, newest], newest first (what overlapped a tick)."""
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            rows = await conn.fetch(RUNS_STARTED_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
+        return [RunRecord.model_validate(dict(row)) for row in rows]
+
     async def first_scheduled_at(self, definition_id: str) -> datetime | None:
         """The tick of the definition's first scheduled run: where its history, and so any
         streak, can start. None when the schedule never fired a recorded run."""
         return await self._fetchval(FIRST_SCHEDULED_AT_SQL, definition_id)
+
+    async def last_scheduled_start(self, definition_id: str) -> datetime | None:
+        """When the definition's newest on-time scheduled run started."""
+        return await self._fetchval(LAST_SCHEDULED_START_SQL, definition_id)
 
     async def latest_report(self, definition_id: str) -> RunRecord | None:
         """The newest run that produced a ranked report (clean or partial), of either trigger."""

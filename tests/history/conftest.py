@@ -6,8 +6,9 @@ unattended (``trigger`` ``schedule``, within the on-time bound). Nothing is back
 row is inserted by hand; the stories are told through real operations while the schedules run:
 
 * ``clean``: three clean runs, with a manual run between the second and the third;
-* ``partial``: the middle run's model answer carries a malformed item (an llm-connect fault
-  queued on the story's own emulator, so no other story's run can take it);
+* ``partial``: the second run's model answer carries a malformed item (an llm-connect fault
+  queued on the story's own emulator, so no other story's run can take it); the fourth run's
+  answer is slow, so it is still running at the fifth tick, which overlap ``skip`` skips;
 * ``missed``: the schedule is paused over its second tick, so that tick never fires; at the
   end it is paused again, with a note, and left paused;
 * ``late``: the schedule is paused over its second tick, which an operator then backfills
@@ -240,6 +241,11 @@ async def _tell_stories(history: ScheduledHistory, faulty_llm) -> None:
         faulty_llm.queue_faults("execute", "malformed_item")
         assert (await run(1)).status == "partial"
         await run(2)
+        faulty_llm.queue_faults("execute", f"slow:{EVERY_SECONDS + 1.5}")
+        slow = await run(3)
+        story.ticks.append(story.ticks[3] + timedelta(seconds=EVERY_SECONDS))
+        assert slow.finished_at > story.ticks[4]
+        await run(5)
 
     async def missed(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:
         handle = client.get_schedule_handle(story.id)

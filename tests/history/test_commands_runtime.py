@@ -17,7 +17,7 @@ from activity_core.cli import main
 from tests.fixtures.emulators import STATE_HUB_TOKEN
 from tests.history.chromium import render_dom
 from tests.fixtures.runtime import write_test_definition
-from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, ScheduledHistory
+from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, PAUSE_NOTE, ScheduledHistory
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +92,7 @@ async def test_runs_list_and_show(scheduled_history: ScheduledHistory, cli) -> N
     assert code == 0 and listed and {r["trigger"] for r in listed} == {"schedule"}
     assert [r["started_at"] for r in listed] == sorted((r["started_at"] for r in listed), reverse=True)
 
-    assert len(listed) == 3
+    assert len(listed) == 5  # six ticks, one skipped by overlap
     code, out, _ = await cli("runs", "list", "--definition", story.id, "--status", "partial")
     partial = await h.run_at(story, 1)
     [header, line] = out.splitlines()
@@ -137,6 +137,12 @@ async def test_status_now_of_a_schedule_left_paused(scheduled_history: Scheduled
     assert code == 1, out
     assert out.startswith(f"calibration gate for {story.id}: NOT MET (streak 0, 3 required)")
     assert "MISSED" in out and "streak broken by: tick" in out
+    assert f"schedule: paused (last fired " in out and f"paused: {PAUSE_NOTE}" in out
+
+    code, out, _ = await cli("calibration", "status", story.id, "--json")
+    report = json.loads(out)
+    assert code == 1 and report["schedule"]["state"] == "paused" and report["schedule"]["note"] == PAUSE_NOTE
+    assert report["ticks"][0]["happened"] == "paused" and {t["happened"] for t in report["ticks"]} >= {"ran", "not_fired"}
 
 
 async def test_commands_name_the_variables_to_set(cli, monkeypatch: pytest.MonkeyPatch) -> None:

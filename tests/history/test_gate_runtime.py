@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,7 +20,10 @@ from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import connect_temporal_or_unreachable
 from activity_core.devstack.embedded import free_port
 from activity_core.settings import Settings
-from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, ScheduledHistory, Story
+from activity_core.calibration.liveness import PICKUP_MARGIN, export_liveness, schedule_liveness
+from activity_core.calibration.missed import Happened
+from activity_core.observability.metrics import Metrics
+from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, PAUSE_NOTE, ScheduledHistory, Story
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +63,7 @@ async def test_three_clean_scheduled_runs_meet_the_gate_despite_a_manual_run_bet
 
 async def test_a_partial_run_in_the_middle_breaks_the_streak(scheduled_history: ScheduledHistory) -> None:
     h, story = scheduled_history, scheduled_history.story("partial")
-    report = await status(h, story, story.after(-1))
+    report = await status(h, story, story.after(2))
 
     assert not report.met and report.streak == 1
     broken = report.ticks[report.broken_at]
@@ -94,6 +98,64 @@ async def test_a_backfilled_tick_is_late_and_breaks_the_streak(
 
     report = await status(h, story, story.after(4))
     assert report.met and report.streak == 3 and report.ticks[report.broken_at].tick == story.ticks[1]
+
+
+async def test_a_tick_skipped_by_overlap_says_which_run_was_still_going(scheduled_history: ScheduledHistory) -> None:
+    h, story = scheduled_history, scheduled_history.story("partial")
+    slow = await h.run_at(story, 3)
+    report = await status(h, story, story.after(5))
+
+    assert report.streak == 1 and report.ticks[report.broken_at].tick == story.ticks[4]
+    skipped = report.ticks[report.broken_at]
+    assert skipped.happened is Happened.SKIPPED_OVERLAP
+    assert f"skipped by overlap: run {slow.id} (schedule) was still running at the tick" in report.broken_by
+    assert [t.happened for t in report.ticks] == [Happened.RAN, Happened.SKIPPED_OVERLAP] + [Happened.RAN] * 4
+
+
+async def test_the_ticks_of_a_schedule_left_paused_say_so_with_its_note(scheduled_history: ScheduledHistory) -> None:
+    h, story = scheduled_history, scheduled_history.story("missed")
+    now = story.ticks[-1] + timedelta(seconds=3 * EVERY_SECONDS + ON_TIME_SECONDS)
+    report = await status(h, story, now)
+
+    assert report.schedule.state == "paused" and report.schedule.note == PAUSE_NOTE
+    assert [t.happened for t in report.ticks[:3]] == [Happened.PAUSED] * 3
+    assert report.ticks[0].account() == f"paused: {PAUSE_NOTE}"
+    missed = next(t for t in report.ticks if t.tick == story.ticks[1])
+    assert missed.happened is Happened.NOT_FIRED  # paused then, but it fired since: only "not fired" is known
+    assert missed.account().startswith(f"not fired: Temporal started no workflow {story.id}-")
+
+
+async def test_a_deleted_schedule_still_shows_its_missed_ticks(scheduled_history: ScheduledHistory) -> None:
+    h, story = scheduled_history, scheduled_history.story("no_event")
+    report = await status(h, story, story.ticks[-1] + timedelta(seconds=2 * EVERY_SECONDS + ON_TIME_SECONDS))
+
+    assert report.schedule.state == "absent" and not report.met and report.streak == 0
+    assert report.ticks[0].happened is Happened.NOT_FIRED
+    assert "the schedule no longer exists in Temporal" in report.ticks[0].account()
+
+
+async def test_the_schedule_gauges_count_the_missed_tick_and_time_the_last_run(scheduled_history: ScheduledHistory) -> None:
+    h, story = scheduled_history, scheduled_history.story("missed")
+    now = story.ticks[-1] + timedelta(seconds=ON_TIME_SECONDS) + PICKUP_MARGIN + timedelta(seconds=1)
+    value = await schedule_liveness(h.history, story.definition, now=now)
+    last = await h.run_at(story, -1)
+    assert value.missed_ticks == 1 and value.last_scheduled_run_at == last.started_at
+
+    metrics = Metrics()
+
+    def gauge(name: str) -> float | None:
+        return metrics.registry.get_sample_value(name, {"definition": story.id})
+
+    task = asyncio.create_task(export_liveness(h.history, lambda: [story.definition], metrics, every_seconds=0.1, clock=lambda: now))
+    try:
+        for _ in range(100):
+            if gauge("activity_core_missed_ticks") is not None:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+    assert gauge("activity_core_last_scheduled_run_timestamp_seconds") == last.started_at.timestamp()
+    assert gauge("activity_core_missed_ticks") == 1
 
 
 async def test_a_tick_whose_run_may_still_come_neither_counts_nor_breaks(scheduled_history: ScheduledHistory) -> None:
