@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -38,6 +38,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activity_core.clients.state_hub import StateHubClient, StateHubError
 from activity_core.definitions.base import DefinitionBase
 from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
+from activity_core.calibration.figures import Figure, gate_figures
 from activity_core.calibration.missed import (
     Fired,
     Happened,
@@ -195,6 +196,8 @@ class GateReport:
     reached_history_start: bool
     """The walk got back to the first scheduled run (so an unbroken streak is all of history)."""
     schedule: ScheduleStatus = ScheduleStatus("unknown", detail="not asked")
+    figures: tuple[Figure, ...] = ()
+    """The window's numbers: the gate's (``calibration.figures``), then the kind's."""
 
     @property
     def met(self) -> bool:
@@ -222,6 +225,7 @@ class GateReport:
             "streak": self.streak,
             "broken_by": self.broken_by,
             "reached_history_start": self.reached_history_start,
+            "figures": [figure.as_dict() for figure in self.figures],
             "schedule": {"state": self.schedule.state, "note": self.schedule.note, "describe": self.schedule.describe()},
             "ticks": [
                 {
@@ -353,12 +357,40 @@ async def calibration_status(
     Raises ``NoScheduledRuns`` when there is nothing to walk. Unreachable systems do not
     raise: their evidence comes back ``unknown``.
     """
-    ticks, reached_start, schedule = await gather_ticks(
-        history, feedback, temporal, state_hub, definition, walk=max(required, window), now=now
+    gathered = await gather_ticks(history, feedback, temporal, state_hub, definition, walk=max(required, window), now=now)
+    report = evaluate(
+        definition.id,
+        gathered.ticks,
+        required=required,
+        now=now,
+        reached_history_start=gathered.reached_history_start,
+        schedule=gathered.schedule,
     )
-    return evaluate(
-        definition.id, ticks, required=required, now=now, reached_history_start=reached_start, schedule=schedule
+    return replace(report, figures=tuple(window_figures(definition, report, gathered.runs)))
+
+
+def window_figures(definition: DefinitionBase, report: GateReport, runs: Mapping[datetime, RunRecord]) -> list[Figure]:
+    """The gate's figures over the report's decided ticks, then the kind's over their on-time runs."""
+    decided = [tick for tick in report.ticks if not tick.pending]
+    on_time = [runs[t.tick] for t in reversed(decided) if t.run is not None and not t.run.late]
+    figures = gate_figures(
+        decided=len(decided),
+        clean=sum(1 for tick in decided if tick.counted),
+        lags=[run.start_lag_seconds for run in on_time if run.start_lag_seconds is not None],
+        missed=sum(1 for tick in decided if tick.run is None or tick.run.late),
     )
+    kind_figures = KINDS[definition.kind].figures
+    return figures + list(kind_figures(definition, on_time) if kind_figures else [])
+
+
+@dataclass(frozen=True)
+class Gathered:
+    ticks: list[TickEvidence]
+    """Newest first."""
+    reached_history_start: bool
+    schedule: ScheduleStatus
+    runs: dict[datetime, RunRecord]
+    """The run of each tick that has one."""
 
 
 @dataclass(frozen=True)
@@ -389,7 +421,7 @@ async def gather_ticks(
     *,
     walk: int,
     now: datetime,
-) -> tuple[list[TickEvidence], bool, ScheduleStatus]:
+) -> Gathered:
     """The last ``walk`` ticks at or before ``now`` (none before the first scheduled run),
     each with the evidence of its run, newest first; whether the first run was reached; and
     the schedule as Temporal describes it now."""
@@ -441,7 +473,7 @@ async def gather_ticks(
                 miss=miss(tick),
             )
         )
-    return gathered, window.ticks[-1] <= first_tick, schedule
+    return Gathered(gathered, window.ticks[-1] <= first_tick, schedule, window.runs)
 
 
 async def _evidence(

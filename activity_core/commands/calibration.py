@@ -227,6 +227,13 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
     else:
         lines.append(f"streak unbroken over all {len(report.ticks)} tick(s) walked")
     lines += [f"could not check: {clip(detail, 300)}" for detail in report.unknown]
+    if report.figures:
+        decided = sum(1 for tick in report.ticks if not tick.pending)
+        lines += ["", f"figures over the {decided} decided tick(s) walked:"]
+        width = max(len(figure.label) for figure in report.figures)
+        for figure in report.figures:
+            detail = f"  ({figure.detail})" if figure.detail else ""
+            lines.append(f"  {figure.label:<{width}}  {figure.shown}{detail}")
     lines.append("legend: ✓ passed  ✗ failed  ? unknown (could not be checked; never counted as passed)")
     return "\n".join(lines)
 

@@ -114,10 +114,12 @@ async def test_status_and_report_as_of_the_clean_story(scheduled_history: Schedu
     assert code == 0, out
     assert out.startswith(f"calibration gate for {story.id}: MET (streak 3, 3 required)")
     assert out.count("✓ temporal") == 3 and "streak unbroken back to the first scheduled run" in out
+    assert "figures over the 3 decided tick(s) walked:" in out and "clean rate, 95 % lower bound  ≥ 0.44" in out
 
     code, out, _ = await cli("calibration", "status", story.id, "--required", "4", "--json", "--at", at)
     report = json.loads(out)
     assert code == 1 and report["met"] is False and report["streak"] == 3 and report["reached_history_start"]
+    assert {f["key"]: f["value"] for f in report["figures"]}["clean_rate"] == 1.0
 
     page = tmp_path / "report.html"
     code, out, _ = await cli("report", "--html", str(page), "--definition", story.id, "--days", "20", "--at", at)
@@ -142,7 +144,7 @@ async def test_status_now_of_a_schedule_left_paused(scheduled_history: Scheduled
     code, out, _ = await cli("calibration", "status", story.id, "--json")
     report = json.loads(out)
     assert code == 1 and report["schedule"]["state"] == "paused" and report["schedule"]["note"] == PAUSE_NOTE
-    assert report["ticks"][0]["happened"] == "paused" and {t["happened"] for t in report["ticks"]} >= {"ran", "not_fired"}
+    assert next(t for t in report["ticks"] if t["happened"] != "pending")["happened"] == "paused" and {t["happened"] for t in report["ticks"]} >= {"ran", "not_fired"}
 
 
 async def test_commands_name_the_variables_to_set(cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,6 +57,11 @@ async def test_three_clean_scheduled_runs_meet_the_gate_despite_a_manual_run_bet
     assert all(checks(report, tick) == ALL_PASSED for tick in story.ticks)
     assert report.reached_history_start  # the walk stopped at the first scheduled run, not at a "missed" tick
 
+    figures = {f.key: f.value for f in report.figures}
+    assert figures["clean_rate"] == 1.0 and figures["clean_rate_wilson_lower_95"] == pytest.approx(0.4385, abs=1e-4)
+    assert figures["missed_ticks"] == 0 and 0 <= figures["start_lag_worst_s"] < ON_TIME_SECONDS
+    assert figures["quarantine_rate"] == 0 and figures["top3_overlap_mean"] == 1.0 and figures["kendall_tau_mean"] == 1.0
+
     second, third = await h.run_at(story, 1), await h.run_at(story, 2)
     assert h.manual_run is not None and second.finished_at < h.manual_run.started_at < third.started_at
 
@@ -70,6 +75,8 @@ async def test_a_partial_run_in_the_middle_breaks_the_streak(scheduled_history: 
     assert broken.tick == story.ticks[1] and broken.run.status == "partial"
     assert checks(report, story.ticks[1]) == {**ALL_PASSED, Piece.ROW: Check.FAILED}
     assert "row: status partial" in report.broken_by
+    figures = {f.key: f.value for f in report.figures}
+    assert figures["clean_rate"] == pytest.approx(2 / 3) and figures["quarantine_rate"] > 0
 
 
 async def test_a_tick_the_paused_schedule_never_fired_breaks_the_streak(scheduled_history: ScheduledHistory) -> None:
