@@ -103,6 +103,8 @@ class RunRef:
     status: str
     trigger: str = "schedule"
     start_lag_seconds: float | None = None
+    versions: dict[str, Any] | None = None
+    """What produced the run (model, prompt template hash, item schema), as the row records it."""
 
     @classmethod
     def of(cls, record: RunRecord) -> RunRef:
@@ -113,6 +115,7 @@ class RunRef:
             status=record.status,
             trigger=record.trigger,
             start_lag_seconds=record.start_lag_seconds,
+            versions=record.versions,
         )
 
     @property
@@ -140,6 +143,10 @@ class TickEvidence:
     """How readers name the tick (``tick_label``); the local date when not set."""
     miss: tuple[Happened, str] | None = None
     """For a decided tick without a run: what happened to it (``why_missed``)."""
+    stale_versions: str | None = None
+    """How the run's versions differ from the newest run's (set by ``evaluate``): it cannot count."""
+    version_change: str | None = None
+    """How this run's versions differ from the run before it (set by ``evaluate``): where a version changed."""
 
     @property
     def happened(self) -> Happened:
@@ -167,6 +174,7 @@ class TickEvidence:
         return (
             self.run is not None
             and not self.run.late
+            and self.stale_versions is None
             and self.required <= set(self.evidence)
             and all(e.check is Check.PASSED for e in self.evidence.values())
         )
@@ -180,6 +188,8 @@ class TickEvidence:
         if self.run.late:
             return f"late: its only run started {describe_lag(self.run.start_lag_seconds)} after the tick (a catch-up or a backfill, which never counts)"
         failed = [f"{piece.value}: {e.detail}" for piece, e in self.evidence.items() if e.check is not Check.PASSED]
+        if self.stale_versions:
+            failed.insert(0, f"versions: {self.stale_versions}")
         return "; ".join(failed) or "evidence incomplete"
 
 
@@ -234,6 +244,8 @@ class GateReport:
                     "label": t.name,
                     "happened": t.happened.value,
                     "account": t.account(),
+                    "versions": None if t.run is None else t.run.versions,
+                    "version_change": t.version_change,
                     "pending": t.pending,
                     "counted": t.counted,
                     "run": None if t.run is None else vars(t.run),
@@ -254,7 +266,12 @@ def evaluate(
     reached_history_start: bool,
     schedule: ScheduleStatus | None = None,
 ) -> GateReport:
-    """The streak of counted ticks from the newest back; pending ticks are skipped."""
+    """The streak of counted ticks from the newest back; pending ticks are skipped.
+
+    Only runs made by the newest run's versions can count: a changed model, prompt template
+    or item schema starts calibration afresh.
+    """
+    ticks = _mark_versions(ticks)
     streak = 0
     broken_at = None
     for index, tick in enumerate(ticks):
@@ -274,6 +291,42 @@ def evaluate(
         reached_history_start=reached_history_start,
         schedule=schedule or ScheduleStatus("unknown", detail="not asked"),
     )
+
+
+def version_diff(newer: dict[str, Any] | None, older: dict[str, Any] | None) -> str | None:
+    """``model a → b; item_schema x → y``, or None when they are the same."""
+    if newer == older:
+        return None
+    newer, older = newer or {}, older or {}
+    changed = [
+        f"{key} {_short(older.get(key))} → {_short(newer.get(key))}"
+        for key in sorted(set(newer) | set(older))
+        if newer.get(key) != older.get(key)
+    ]
+    return "; ".join(changed) or "versions not recorded"
+
+
+def _short(value: object) -> str:
+    text = "none" if value is None else str(value)
+    return text[:12] if len(text) == 64 else text  # a sha256 is named by its first 12 digits
+
+
+def _mark_versions(ticks: list[TickEvidence]) -> list[TickEvidence]:
+    runs = [(index, tick) for index, tick in enumerate(ticks) if tick.run is not None and not tick.pending]
+    if not runs:
+        return ticks
+    newest = runs[0][1].run.versions  # type: ignore[union-attr]
+    marked = list(ticks)
+    for position, (index, tick) in enumerate(runs):
+        versions = tick.run.versions  # type: ignore[union-attr]
+        older = runs[position + 1][1].run.versions if position + 1 < len(runs) else versions  # type: ignore[union-attr]
+        stale = version_diff(newest, versions)
+        marked[index] = replace(
+            tick,
+            stale_versions=None if stale is None else f"made by other versions than the newest run ({stale})",
+            version_change=version_diff(versions, older),
+        )
+    return marked
 
 
 class NoScheduledRuns(LookupError):

@@ -28,6 +28,7 @@ from activity_core.calibration.gate import (
     Unreachable,
     calibration_status,
 )
+from activity_core.calibration.replay import Replayed, replay_run
 from activity_core.clients.state_hub import ProgressEvent, StateHubClient, StateHubError
 from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_stores, require, run_command
 from activity_core.definitions.base import DefinitionBase
@@ -82,6 +83,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--json", action="store_true", help="the gate report as JSON")
     add_at_argument(status)
     status.set_defaults(handler=handle_status)
+
+    replay = actions.add_parser(
+        "replay",
+        help="judge the kept answers of the last N runs with today's boundary; list every run that would differ",
+        description="A regression check for parser and output-contract changes: each run's kept model answer "
+        "(raw_content) and reference allow-list go through today's boundary with the definition's output "
+        "contract as it is now, and the result is compared with what the row recorded (framing, truncation, "
+        "kept items in order, quarantine reasons, counts). Needs DATABASE_URL only.",
+        epilog="example: activity-core calibration replay daily-statehub-wsjf-triage --runs 30\n"
+        "Exit codes: 0 no run would differ, 1 some would (each is listed), 2 configuration.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay.add_argument("definition", metavar="DEFINITION", help="definition id")
+    replay.add_argument("--runs", type=bounded_int(1, 1000), default=DEFAULT_WINDOW, metavar="N",
+                        help=f"how many of the newest finished runs (default {DEFAULT_WINDOW})")
+    replay.add_argument("--json", action="store_true", help="one object per run: id, differs, differences, skipped")
+    replay.set_defaults(handler=handle_replay)
 
     feedback = actions.add_parser(
         "feedback",
@@ -208,12 +226,15 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
     ]
     for index, tick in enumerate(report.ticks):
         if report.broken_at is not None and index > report.broken_at:
-            lines.append(f"{tick.name}  {_run_label(tick)}  (before the break): {clip(tick.account(), 200)}")
+            changed = f"; versions changed: {tick.version_change}" if tick.version_change else ""
+            lines.append(f"{tick.name}  {_run_label(tick)}  (before the break): {clip(tick.account() + changed, 300)}")
             continue
         marker = "  <- breaks the streak" if index == report.broken_at else ""
         state = "pending" if tick.pending else "counts" if tick.counted else ""
         lines.append(f"{tick.name}  {_run_label(tick)}  {state}{marker}".rstrip())
         lines.append(f"  {clip(tick.account(), 300)}")
+        if tick.version_change:
+            lines.append(f"  versions changed with this run: {clip(tick.version_change, 300)}")
         for piece in Piece:
             if piece in tick.evidence:
                 evidence = tick.evidence[piece]
@@ -250,6 +271,55 @@ def describe_feedback(feedback: Feedback) -> str:
     note = f": {clip(feedback.note, 200)}" if feedback.note else ""
     posted = f"State Hub event {feedback.progress_event_id}" if feedback.progress_event_id else "not yet in State Hub"
     return f"{feedback.verdict}{by} on {feedback.recorded_at.date()}{note} ({posted})"
+
+
+# --- replay ----------------------------------------------------------------------------
+
+
+def handle_replay(args: argparse.Namespace) -> int:
+    name = "calibration replay"
+    settings = Settings()
+    try:
+        require(settings, "DATABASE_URL")
+    except ConfigMissing as exc:
+        fail(name, str(exc))
+        return 2
+    definition = load_for_command(name, settings, args.definition)
+    if definition is None:
+        return 2
+
+    async def work() -> int:
+        async with open_stores(settings) as stores:
+            runs = await stores.history.recent_finished(definition.id, args.runs)
+        replayed = [replay_run(definition, run) for run in runs]
+        differing = [r for r in replayed if r.differs]
+        if args.json:
+            print(json.dumps([
+                {"run": r.run.id, "workflow_id": r.run.workflow_id, "trigger": r.run.trigger, "status": r.run.status,
+                 "differs": r.differs, "differences": list(r.differences), "skipped": r.skipped}
+                for r in replayed
+            ], indent=2))
+        else:
+            print(render_replay(definition.id, replayed))
+        return 1 if differing else 0
+
+    return run_command(name, settings, work)
+
+
+def render_replay(definition_id: str, replayed: list[Replayed]) -> str:
+    differing = [r for r in replayed if r.differs]
+    skipped = [r for r in replayed if r.skipped]
+    judged = len(replayed) - len(skipped)
+    lines = [
+        f"replayed {judged} kept answer(s) of {definition_id} through today's boundary: "
+        + (f"{len(differing)} would differ" if differing else "none would differ")
+    ]
+    for r in differing:
+        lines.append(f"run {r.run.id}  {r.run.local_date}  {r.run.trigger}  {r.run.status}")
+        lines += [f"  {clip(difference, 300)}" for difference in r.differences]
+    if skipped:
+        lines.append(f"not replayed: {len(skipped)} run(s) without a kept answer ({clip(skipped[0].skipped or '', 120)})")
+    return "\n".join(lines)
 
 
 # --- feedback --------------------------------------------------------------------------

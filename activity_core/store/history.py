@@ -30,6 +30,13 @@ WHERE definition_id = $1 AND started_at BETWEEN $2 AND $3
 ORDER BY started_at DESC, id DESC
 """
 
+RECENT_FINISHED_SQL = f"""
+SELECT {RUN_COLUMNS} FROM activity_runs
+WHERE definition_id = $1 AND status <> 'running'
+ORDER BY started_at DESC, id DESC
+LIMIT $2
+"""
+
 LAST_SCHEDULED_START_SQL = """
 SELECT max(started_at) FROM activity_runs WHERE definition_id = $1 AND trigger = 'schedule'
 """
@@ -119,6 +126,12 @@ class HistoryStore:
         """The tick of the definition's first scheduled run: where its history, and so any
         streak, can start. None when the schedule never fired a recorded run."""
         return await self._fetchval(FIRST_SCHEDULED_AT_SQL, definition_id)
+
+    async def recent_finished(self, definition_id: str, limit: int) -> list[RunRecord]:
+        """The definition's last ``limit`` finished runs of every trigger, newest first."""
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            rows = await conn.fetch(RECENT_FINISHED_SQL, definition_id, limit, timeout=self._timeout)
+        return [RunRecord.model_validate(dict(row)) for row in rows]
 
     async def last_scheduled_start(self, definition_id: str) -> datetime | None:
         """When the definition's newest on-time scheduled run started."""

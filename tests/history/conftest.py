@@ -12,7 +12,7 @@ row is inserted by hand; the stories are told through real operations while the 
 * ``missed``: the schedule is paused over its second tick, so that tick never fires; at the
   end it is paused again, with a note, and left paused;
 * ``late``: the schedule is paused over its second tick, which an operator then backfills
-  after the third (a ``late`` run);
+  after the fourth (a ``late`` run);
 * ``no_note`` / ``no_event``: three clean runs; the tests delete the middle run's note or
   progress event from State Hub themselves.
 
@@ -62,7 +62,7 @@ EVERY_SECONDS = 4
 """The stories' interval: long enough for a run to finish (and a story to act) between ticks."""
 EXECUTION_TIMEOUT_SECONDS = 900
 """The shortest the test definition's retry budgets allow."""
-ON_TIME_SECONDS = 3
+ON_TIME_SECONDS = 5
 """A tick without a run is decided this soon (when Temporal says it never fired)."""
 STORY_TIMEOUT_SECONDS = 60
 PAUSE_NOTE = "paused by ops for the missed-tick story: llm-connect maintenance"
@@ -266,11 +266,11 @@ async def _tell_stories(history: ScheduledHistory, faulty_llm) -> None:
         await _sleep_until(story.ticks[1] + timedelta(seconds=0.5))
         await handle.unpause(note="resumed")
         await run(2)
-        tick = story.ticks[1]
+        await run(3)
+        tick = story.ticks[1]  # now more than the on-time bound ago
         second = timedelta(seconds=1)
         await handle.backfill(ScheduleBackfill(start_at=tick - second, end_at=tick + second, overlap=ScheduleOverlapPolicy.ALLOW_ALL))
         assert (await _finished_run(runs, story.id, tick)).trigger == "late"
-        await run(3)
         await run(4)
 
     async def three_clean(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:

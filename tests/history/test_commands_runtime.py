@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from activity_core.calibration.replay import replay_run
 from activity_core.cli import main
 from tests.fixtures.emulators import STATE_HUB_TOKEN
 from tests.history.chromium import render_dom
@@ -164,3 +165,26 @@ async def test_status_of_a_definition_without_scheduled_runs(cli, monkeypatch: p
     assert code == 1 and "'triage-never-fired' has no scheduled run" in err
     code, _, err = await cli("calibration", "status", "no-such-definition")
     assert code == 2 and "no definition 'no-such-definition'" in err
+
+
+async def test_replay_finds_no_difference_today_and_names_each_run_a_stricter_contract_changes(
+    scheduled_history: ScheduledHistory, cli
+) -> None:
+    h, story = scheduled_history, scheduled_history.story("partial")
+    code, out, _ = await cli("calibration", "replay", story.id)
+    assert code == 0 and out.startswith(f"replayed 5 kept answer(s) of {story.id} through today's boundary: none would differ")
+
+    code, out, _ = await cli("calibration", "replay", story.id, "--runs", "2", "--json")
+    assert code == 0 and [r["differs"] for r in json.loads(out)] == [False, False]
+
+    definition = story.definition
+    limits = definition.output.limits
+    stricter = definition.model_copy(update={"output": definition.output.model_copy(update={
+        "limits": limits.model_copy(update={"max_string_lengths": limits.max_string_lengths.model_copy(update={"rationale": 20})})
+    })})
+    runs = await h.history.recent_finished(story.id, 30)
+    replayed = [replay_run(stricter, run) for run in runs]
+    assert len(replayed) == 5 and all(r.differs for r in replayed)
+    first = replayed[0]
+    assert first.differences[0].startswith(f"kept items {first.run.items_kept} → ")
+    assert any(d.startswith("quarantine ") for d in first.differences)

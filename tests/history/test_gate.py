@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
@@ -16,6 +17,7 @@ from activity_core.calibration.gate import (
     is_pending,
     newest_tick_day,
     runs_by_tick,
+    version_diff,
 )
 from tests.history.factories import SPEC, make_run, tick_evidence
 
@@ -69,6 +71,22 @@ def test_a_tick_whose_only_run_is_late_breaks_the_streak_with_its_lag() -> None:
     assert report.broken_by == (
         "tick 2026-06-30 (run 2): late: its only run started 2.5 h after the tick (a catch-up or a backfill, which never counts)"
     )
+
+
+def test_only_runs_of_the_newest_versions_count_and_the_change_is_marked() -> None:
+    old = {"model": "m-1", "prompt_template_sha256": "a" * 64, "item_schema": "report-item.v1"}
+    new = {**old, "model": "m-2"}
+    ticks = walk("ok", "ok", "ok", "ok")
+    ticks = [replace(t, run=replace(t.run, versions=new if i < 2 else old)) for i, t in enumerate(ticks)]
+    report = evaluate("triage", ticks, required=3, now=NOW, reached_history_start=False)
+
+    assert report.streak == 2 and report.broken_at == 2 and not report.met
+    assert "versions: made by other versions than the newest run (model m-1 → m-2)" in report.broken_by
+    assert [t.version_change for t in report.ticks] == [None, "model m-1 → m-2", None, None]
+    assert report.as_dict()["ticks"][1]["version_change"] == "model m-1 → m-2"
+    sha = {**new, "prompt_template_sha256": "b" * 64}
+    assert version_diff(sha, new) == "prompt_template_sha256 aaaaaaaaaaaa → bbbbbbbbbbbb"
+    assert version_diff(None, new) == "item_schema report-item.v1 → none; model m-2 → none; prompt_template_sha256 aaaaaaaaaaaa → none"
 
 
 def test_the_json_shape_names_every_check() -> None:
