@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from activity_core.calibration.verdicts import NetVerdict, net_verdict
 from activity_core.clients.state_hub import StateHubClient, StateHubError
 from activity_core.definitions.base import DefinitionBase
 from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
@@ -149,6 +150,11 @@ class TickEvidence:
     """How this run's versions differ from the run before it (set by ``evaluate``): where a version changed."""
 
     @property
+    def verdict(self) -> NetVerdict:
+        """Each reviewer's latest verdict on the run."""
+        return net_verdict(self.feedback)
+
+    @property
     def happened(self) -> Happened:
         if self.pending:
             return Happened.PENDING
@@ -175,6 +181,7 @@ class TickEvidence:
             self.run is not None
             and not self.run.late
             and self.stale_versions is None
+            and not self.verdict.rejects
             and self.required <= set(self.evidence)
             and all(e.check is Check.PASSED for e in self.evidence.values())
         )
@@ -190,6 +197,8 @@ class TickEvidence:
         failed = [f"{piece.value}: {e.detail}" for piece, e in self.evidence.items() if e.check is not Check.PASSED]
         if self.stale_versions:
             failed.insert(0, f"versions: {self.stale_versions}")
+        if self.verdict.rejects:
+            failed.insert(0, f"verdict: {NetVerdict(self.verdict.rejects).describe()}")
         return "; ".join(failed) or "evidence incomplete"
 
 
@@ -251,6 +260,11 @@ class GateReport:
                     "run": None if t.run is None else vars(t.run),
                     "evidence": {p.value: {"check": e.check.value, "detail": e.detail} for p, e in t.evidence.items()},
                     "feedback": [f.model_dump(mode="json") for f in t.feedback],
+                    "verdict": {
+                        "state": t.verdict.state,
+                        "describe": t.verdict.describe(),
+                        "rejected_by": [f.reviewer for f in t.verdict.rejects],
+                    },
                 }
                 for t in self.ticks
             ],

@@ -34,6 +34,7 @@ from activity_core.commands.runs import ConfigMissing, bounded_int, fail, open_s
 from activity_core.definitions.base import DefinitionBase
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_definition
 from activity_core.runs.evidence import SOURCE
+from activity_core.observability.logging import redact
 from activity_core.runs.report import clip
 from activity_core.settings import Settings
 from activity_core.store import RunStore
@@ -171,31 +172,46 @@ def over_evidence(
     emit: Callable[[T, DefinitionBase], int],
     *,
     at: datetime | None = None,
+    on_error: Callable[[str], None] | None = None,
 ) -> int:
     """The plumbing `calibration status` and `report` share: settings, the four sources, errors.
 
     ``gather`` reads what it needs from the stores, Temporal and State Hub; ``emit`` prints or
     writes it and returns the exit code. A definition with no scheduled runs exits 1. ``at``
-    replaces the clock (``--at``).
+    replaces the clock (``--at``). ``on_error`` also gets every failure's message (``--json``
+    prints it as JSON, so a machine reading stdout always gets an object).
     """
+
+    def failed(message: str, code: int) -> int:
+        fail(name, message)
+        if on_error is not None:
+            on_error(redact(message))
+        return code
+
     settings = Settings()
     try:
         require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
     except ConfigMissing as exc:
-        fail(name, str(exc))
-        return 2
-    definition = load_for_command(name, settings, definition_id)
-    if definition is None:
-        return 2
+        return failed(str(exc), 2)
+    try:
+        definition = load_definition(definition_id, settings.definitions_dir).definition
+    except (DefinitionError, DefinitionNotFound) as exc:
+        return failed(str(exc), 2)
 
     async def work() -> int:
-        async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
-            temporal = await connect_temporal_or_unreachable(settings)
-            try:
-                result = await gather(stores.history, stores.feedback, temporal, state_hub, definition, at or datetime.now(timezone.utc))
-            except NoScheduledRuns as exc:
-                fail(name, str(exc))
-                return 1
+        try:
+            async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
+                temporal = await connect_temporal_or_unreachable(settings)
+                try:
+                    result = await gather(
+                        stores.history, stores.feedback, temporal, state_hub, definition, at or datetime.now(timezone.utc)
+                    )
+                except NoScheduledRuns as exc:
+                    return failed(str(exc), 1)
+        except Exception as exc:
+            if on_error is not None:  # the JSON reader learns of it too; run_command words the stderr line
+                on_error(redact(f"{type(exc).__name__}: {exc}"))
+            raise
         return emit(result, definition)
 
     return run_command(name, settings, work)
@@ -211,7 +227,15 @@ def handle_status(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
         return 0 if report.met else 1
 
-    return over_evidence("calibration status", args.definition, gather, emit, at=args.at)
+    def error_json(message: str) -> None:
+        print(json.dumps({
+            "definition_id": args.definition, "required": args.required, "met": False, "streak": 0,
+            "error": message, "ticks": [], "figures": [],
+        }, indent=2))
+
+    return over_evidence(
+        "calibration status", args.definition, gather, emit, at=args.at, on_error=error_json if args.json else None
+    )
 
 
 def render_gate(report: GateReport, definition: DefinitionBase) -> str:
@@ -375,8 +399,7 @@ async def record_feedback(
     if run is None:
         raise RunNotFound(f"no run with row id or workflow id {ref!r} in activity_runs (see `activity-core runs list`)")
     stored, created = await feedback.record(
-        run.id, verdict, note=note, reviewer=reviewer,
-        idempotency_key=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}",
+        run.id, verdict, note=note, reviewer=reviewer, key_base=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}"
     )
     subject = f"{verdict} for run {run.id} ({run.definition_id} {run.local_date}, {run.trigger}, {run.status})"
     kept = "" if created or (stored.note, stored.reviewer) == (note, reviewer) else "; the note and reviewer recorded first are kept"

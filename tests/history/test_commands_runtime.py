@@ -48,7 +48,7 @@ def cli(scheduled_history: ScheduledHistory, monkeypatch: pytest.MonkeyPatch, ca
 
 async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_failures(scheduled_history: ScheduledHistory, cli) -> None:
     h = scheduled_history
-    run = await h.run_at(h.story("clean"), 0)
+    run = await h.run_at(h.story("late"), 0)  # before that story's break: its verdicts change no other test's gate
     accept = ["calibration", "feedback", str(run.id), "--verdict", "accept", "--reviewer", "alice", "--note", "ranking matches"]
 
     def events(verdict: str) -> list[dict]:
@@ -66,7 +66,7 @@ async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_f
     [event] = events("accept")
     payload = {key: event["payload"][key] for key in ("verdict", "reviewer", "note", "workflow_id", "run_id")}
     assert payload == {"verdict": "accept", "reviewer": "alice", "note": "ranking matches", "workflow_id": run.workflow_id, "run_id": run.run_id}
-    assert event["idempotency_key"] == f"calibration:{run.workflow_id}:{run.run_id}:accept"
+    assert event["idempotency_key"] == f"calibration:{run.workflow_id}:{run.run_id}:accept:alice"
 
     # The hub stores the event, then the answer is lost: the retry must not create a second one.
     h.state_hub.queue_faults("progress", "apply_then_500")
@@ -77,6 +77,45 @@ async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_f
 
     stored = (await h.feedback.for_runs([run.id]))[run.id]
     assert {(f.verdict, f.progress_event_id) for f in stored} == {("accept", event["id"]), ("reject", events("reject")[0]["id"])}
+
+
+async def test_a_standing_reject_breaks_the_streak_until_its_reviewer_changes_their_mind(
+    scheduled_history: ScheduledHistory, cli
+) -> None:
+    h, story = scheduled_history, scheduled_history.story("clean")
+    newest = await h.run_at(story, 2)
+    at = story.after(-1).isoformat()
+
+    async def gate() -> dict:
+        code, out, _ = await cli("calibration", "status", story.id, "--json", "--at", at)
+        report = json.loads(out)
+        assert code == (0 if report["met"] else 1)
+        return report
+
+    def feedback(verdict: str, reviewer: str, note: str | None = None) -> list[str]:
+        return ["calibration", "feedback", str(newest.id), "--verdict", verdict, "--reviewer", reviewer, *(["--note", note] if note else [])]
+
+    assert (await cli(*feedback("reject", "alice", "rank 2 is stale")))[0] == 0
+    assert (await cli(*feedback("accept", "bob")))[0] == 0
+    report = await gate()
+    assert not report["met"] and report["streak"] == 0
+    assert report["broken_by"].endswith("verdict: rejected by alice: rank 2 is stale")
+    assert report["ticks"][0]["verdict"]["rejected_by"] == ["alice"]
+    code, out, _ = await cli("calibration", "status", story.id, "--at", at)
+    assert code == 1 and "streak broken by: tick" in out and "rejected by alice: rank 2 is stale" in out
+
+    assert (await cli(*feedback("accept", "alice")))[0] == 0
+    assert (await gate())["met"]
+    assert (await cli(*feedback("reject", "alice", "no, it is stale after all")))[0] == 0  # and back again
+    assert (await gate())["broken_by"].endswith("verdict: rejected by alice: no, it is stale after all")
+    code, out, _ = await cli(*feedback("reject", "alice"))
+    assert code == 0 and "nothing posted again" in out  # the verdict alice holds already
+    assert (await cli(*feedback("accept", "alice")))[0] == 0
+    report = await gate()
+    assert report["met"] and report["ticks"][0]["verdict"]["state"] == "accepted"
+    keys = [f.idempotency_key for f in (await h.feedback.for_runs([newest.id]))[newest.id]]
+    base = f"calibration:{newest.workflow_id}:{newest.run_id}"
+    assert keys == [f"{base}:reject:alice", f"{base}:accept:bob", f"{base}:accept:alice:1", f"{base}:reject:alice:2", f"{base}:accept:alice:3"]
 
 
 async def test_feedback_and_show_name_a_run_that_does_not_exist(cli) -> None:
@@ -163,6 +202,12 @@ async def test_status_of_a_definition_without_scheduled_runs(cli, monkeypatch: p
     monkeypatch.setenv("ACTIVITY_CORE_DEFINITIONS_DIR", str(tmp_path))
     code, _, err = await cli("calibration", "status", "triage-never-fired")
     assert code == 1 and "'triage-never-fired' has no scheduled run" in err
+    code, out, err = await cli("calibration", "status", "triage-never-fired", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["met"] is False and report["streak"] == 0 and report["ticks"] == []
+    assert "'triage-never-fired' has no scheduled run" in report["error"] and "has no scheduled run" in err
+    code, out, _ = await cli("calibration", "status", "no-such-definition", "--json")
+    assert code == 2 and "no definition 'no-such-definition'" in json.loads(out)["error"]
     code, _, err = await cli("calibration", "status", "no-such-definition")
     assert code == 2 and "no definition 'no-such-definition'" in err
 

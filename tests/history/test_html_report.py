@@ -61,7 +61,7 @@ def test_the_sections_a_reviewer_reads_first() -> None:
 
     assert page.index('id="gate"') < page.index('id="timeline"') < page.index('id="quarantine"')
     assert page.index('id="quarantine"') < page.index('id="latency"') < page.index('id="latest"')
-    assert "Calibration gate NOT MET" in page and "<strong>streak 2</strong> of 3" in page
+    assert "Calibration gate NOT MET" in page and "<strong>streak 0</strong> of 3" in page  # the standing reject on the newest run
     assert "LLM latency against the 300 s budget" in page and "2 of 196 items quarantined (1%)" in page
 
 
