@@ -166,8 +166,8 @@ async def test_status_and_report_as_of_the_clean_story(scheduled_history: Schedu
     assert code == 0 and "calibration gate MET (streak 3 of 3)" in out
     dom = await render_dom(chromium, page, tmp_path)
     assert dom.text("h2.gate-headline") == "Calibration gate MET"
-    assert dom.count("rect.cell") == 20
-    assert dom.count("rect.cell.s-clean") == 3 and dom.count("rect.cell.s-no-history") == 17
+    assert dom.count("div.cell") == 3 and dom.count("div.cell.v-counts.in-streak") == 3  # the walk starts at history's start
+    assert dom.text("p.schedule-state") == "schedule: no such schedule in Temporal (deleted, or never synced: `activity-core schedules sync`)"
 
 
 async def test_status_now_of_a_schedule_left_paused(scheduled_history: ScheduledHistory, cli) -> None:
