@@ -49,11 +49,15 @@ _TEMPORAL_CONNECT_TIMEOUT = 15.0
 EPILOG = """\
 examples:
   activity-core calibration status daily-statehub-wsjf-triage
+  activity-core calibration status daily-statehub-wsjf-triage --at 2026-07-01T09:00:00+02:00 --json
   activity-core calibration feedback 42 --verdict accept --reviewer alice --note "ranking matches"
+  activity-core calibration replay daily-statehub-wsjf-triage --runs 30
 
-Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL (+ STATE_HUB_TOKEN); feedback needs no Temporal.
+Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL (+ STATE_HUB_TOKEN); feedback needs no
+Temporal, replay only DATABASE_URL.
 Exit codes: status 0 only when the gate is met, 1 otherwise; feedback 0 once the verdict is in
-State Hub, 1 when it could not be posted (run it again); 2 configuration.
+State Hub, 1 when it could not be posted (run it again); replay 0 when no run would differ,
+1 when some would; 2 configuration.
 """
 
 
@@ -61,8 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "calibration",
         help="the scheduled-run calibration gate and reviewers' verdicts",
-        description="Is the daily triage trustworthy unattended? Three clean consecutive scheduled runs, "
-        "each with its Temporal history, activity_runs row, State Hub progress event and note.",
+        description="Can a definition be trusted unattended? Three clean consecutive on-time scheduled runs, "
+        "each with the evidence its kind declares (Temporal history, activity_runs row, State Hub progress "
+        "event and note), made by the newest versions, with no standing reject; and the figures that say how "
+        "much that proves.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

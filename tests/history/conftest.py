@@ -247,24 +247,23 @@ async def _tell_stories(history: ScheduledHistory, faulty_llm) -> None:
         assert slow.finished_at > story.ticks[4]
         await run(5)
 
-    async def missed(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:
+    async def pause_over_second_tick(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:
         handle = client.get_schedule_handle(story.id)
         await run(0)
         await handle.pause(note="paused over one tick")
         story.ticks.append(story.ticks[0] + timedelta(seconds=EVERY_SECONDS))
         await _sleep_until(story.ticks[1] + timedelta(seconds=0.5))
         await handle.unpause(note="resumed")
+
+    async def missed(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:
+        await pause_over_second_tick(story, run)
         for index in (2, 3, 4):
             await run(index)
-        await handle.pause(note=PAUSE_NOTE)
+        await client.get_schedule_handle(story.id).pause(note=PAUSE_NOTE)
 
     async def late(story: Story, run: Callable[[int], Awaitable[RunRecord]]) -> None:
+        await pause_over_second_tick(story, run)
         handle = client.get_schedule_handle(story.id)
-        await run(0)
-        await handle.pause(note="paused over one tick, backfilled later")
-        story.ticks.append(story.ticks[0] + timedelta(seconds=EVERY_SECONDS))
-        await _sleep_until(story.ticks[1] + timedelta(seconds=0.5))
-        await handle.unpause(note="resumed")
         await run(2)
         await run(3)
         tick = story.ticks[1]  # now more than the on-time bound ago
