@@ -57,6 +57,8 @@ def percent(value: float | None, digits: int = 0) -> str:
 def seconds(value: float | None) -> str:
     if value is None:
         return "n/a"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
     return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
 
 

@@ -38,6 +38,7 @@ def test_gate_figures_name_rate_bound_lag_and_missed() -> None:
     assert figures["clean_rate"].shown == "14 of 14 (100 %)"
     assert figures["clean_rate_wilson_lower_95"].shown == "≥ 0.78"
     assert figures["start_lag_median_s"].value == 0.3 and figures["start_lag_worst_s"].value == 2.0
+    assert figures["start_lag_median_s"].shown == "300 ms" and figures["start_lag_worst_s"].shown == "2.0 s"
     assert figures["missed_ticks"].value == 0
     empty = {f.key: f for f in gate_figures(decided=0, clean=0, lags=[], missed=0)}
     assert empty["clean_rate"].value is None and empty["clean_rate_wilson_lower_95"].shown == "n/a"
