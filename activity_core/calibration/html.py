@@ -1,54 +1,32 @@
-"""The calibration report as one self-contained static HTML page. Pure.
+"""The reviewer page: the calibration gate as one self-contained static HTML page. Pure.
 
-Inline CSS and inline SVG only: the file opens from a mail attachment or an artifact store
-with no network and no JavaScript. Its Content-Security-Policy forbids scripts and every
-fetch, and every piece of text is HTML-escaped, because much of it (titles, rationales,
-snippets) was written by a model and must stay text even if it looks like markup.
+Everything on it comes from the gate's own report (``GateReport``), so the page and
+``calibration status`` never disagree: the timeline is the gate's walk, each cell coloured by
+the gate's verdict on that tick, with the failure class, the missing evidence or the reason
+for a missed tick written in the cell. Inline CSS only, no script: the Content-Security-Policy
+forbids scripts and every fetch, and every piece of text is HTML-escaped, because much of it
+(titles, rationales, snippets, reviewers' notes) was written by a model or a person and must
+stay text. The layout is fluid: it works from a 390 px phone to a desktop.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from activity_core.calibration.gate import GateReport, Piece, TickEvidence
+from activity_core.calibration.gate import Check, GateReport, Piece, TickEvidence, describe_lag
+from activity_core.calibration.missed import Happened
 from activity_core.definitions.base import DefinitionBase
 from activity_core.store.models import RunRecord
-
-_WIDTH = 920
-_CHART_HEIGHT = 170
-_LEFT = 48  # room for the y axis labels
-_REASON_COLOURS = ("#8e24aa", "#ef6c00", "#00838f", "#6d4c41", "#3949ab", "#c0ca33", "#d81b60", "#546e7a")
-
-
-@dataclass(frozen=True)
-class Day:
-    """One scheduled day of the timeline: its tick and run, or why it has none."""
-
-    tick: datetime
-    local_date: date
-    run: RunRecord | None
-    pending: bool = False
-    before_history: bool = False
-
-    @property
-    def state(self) -> str:
-        if self.run is not None:
-            return self.run.status
-        if self.pending:
-            return "pending"
-        return "no-history" if self.before_history else "missed"
 
 
 @dataclass(frozen=True)
 class ReportData:
     definition: DefinitionBase
     gate: GateReport
-    days: list[Day]
-    """Oldest first, as the timeline reads left to right."""
+    """Its ticks (newest first) are the timeline."""
     latest: RunRecord | None
     """The newest run that produced a ranked report."""
     generated_at: datetime
@@ -58,22 +36,67 @@ def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _state_class(state: str) -> str:
-    return "s-failed" if state.startswith("failed_") else f"s-{state}"
+def _status_class(status: str) -> str:
+    return "s-failed" if status.startswith("failed_") else f"s-{status}"
+
+
+_MISSED_WORDS = {
+    Happened.SKIPPED_OVERLAP: "skipped: overlap",
+    Happened.PAUSED: "paused",
+    Happened.NOT_FIRED: "not fired",
+    Happened.FIRED_NO_ROW: "fired, no row",
+    Happened.UNKNOWN: "fired? unknown",
+}
+
+
+def verdict_class(gate: GateReport, index: int) -> str:
+    """The gate's verdict on the tick: counts, breaks (the tick that ended the streak),
+    fails (does not count, past the break), pending, or missed."""
+    tick = gate.ticks[index]
+    if tick.pending:
+        return "v-pending"
+    if tick.counted:
+        return "v-counts"
+    if index == gate.broken_at:
+        return "v-breaks"
+    return "v-missed" if tick.run is None else "v-fails"
+
+
+def cell_words(tick: TickEvidence) -> str:
+    """What a cell says, short: the status, or what kept the tick from counting."""
+    if tick.pending:
+        return "pending"
+    if tick.run is None:
+        return f"missed: {_MISSED_WORDS.get(tick.happened, 'not fired')}"
+    if tick.run.late:
+        return f"late {describe_lag(tick.run.start_lag_seconds)}"
+    if tick.verdict.rejects:
+        return "rejected by " + ", ".join(f.reviewer or "unnamed" for f in tick.verdict.rejects)
+    if tick.run.status != "clean":
+        return tick.run.status
+    if tick.stale_versions:
+        return "other versions"
+    missing = [piece.value for piece in Piece if piece in tick.required and tick.evidence.get(piece) is None]
+    failed = [p.value for p, e in tick.evidence.items() if e.check is Check.FAILED]
+    unknown = [p.value for p, e in tick.evidence.items() if e.check is Check.UNKNOWN]
+    if failed or missing:
+        return "missing " + ", ".join(failed + missing)
+    if unknown:
+        return "unknown " + ", ".join(unknown)
+    return "clean"
 
 
 def render_html(data: ReportData) -> str:
-    definition = data.definition
+    definition, gate = data.definition, data.gate
     zone = ZoneInfo(definition.schedule.time_zone)
-    title = f"Daily triage calibration: {definition.title}"
+    title = f"Calibration: {definition.title}"
     sections = [
-        _gate_section(data.gate),
-        _timeline_section(data.days),
-        _quarantine_section(data.days),
-        _latency_section(data.days, budget_s=definition.llm.call_timeout_seconds),
+        _gate_section(gate),
+        _timeline_section(gate),
+        _figures_section(gate),
+        _runs_section(gate),
         _latest_section(data.latest),
     ]
-    spec = definition.schedule
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -86,10 +109,13 @@ def render_html(data: ReportData) -> str:
 <body>
 <header>
 <h1>{_e(title)}</h1>
-<p class="meta">definition <code>{_e(definition.id)}</code> · scheduled daily {spec.hour:02d}:{spec.minute:02d} {_e(spec.time_zone)}
+<p class="meta">definition <code>{_e(definition.id)}</code> · scheduled {_e(definition.schedule.describe())}
 · generated {_e(data.generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))}</p>
+<p class="schedule-state state-{_e(gate.schedule.state)}">schedule: {_e(gate.schedule.describe())}</p>
 </header>
+<main>
 {"".join(sections)}
+</main>
 </body>
 </html>
 """
@@ -109,176 +135,110 @@ def _gate_section(gate: GateReport) -> str:
         ended = f"Unbroken over all {len(gate.ticks)} ticks walked."
     unknown_html = "".join(f"<li>{_e(detail)}</li>" for detail in gate.unknown)
     shown = gate.ticks if gate.broken_at is None else gate.ticks[: gate.broken_at + 1]
-    rows = "".join(_checklist_row(tick, broke=index == gate.broken_at) for index, tick in enumerate(shown))
+    cards = "".join(_check_card(gate, index) for index in range(len(shown)))
+    bound = next((f.shown for f in gate.figures if f.key == "clean_rate_wilson_lower_95"), None)
+    proves = f' · clean rate, 95 % lower bound <strong class="bound">{_e(bound)}</strong>' if bound else ""
     return f"""<section class="gate {met}" id="gate">
 <h2 class="gate-headline">{headline}</h2>
-<p class="streak"><strong>streak {gate.streak}</strong> of {gate.required} required clean consecutive scheduled runs</p>
-<p>{ended}</p>
+<p class="streak"><strong>streak {gate.streak}</strong> of {gate.required} required clean consecutive scheduled runs{proves}</p>
+<p class="ended">{ended}</p>
 {f'<p class="unknown-head">Could not check (counted as not passed):</p><ul class="unknown">{unknown_html}</ul>' if unknown_html else ""}
-<table class="checklist">
-<thead><tr><th>tick</th><th>run</th>{"".join(f"<th>{p.value}</th>" for p in Piece)}<th>feedback</th></tr></thead>
-<tbody>{rows}</tbody>
-</table>
+<div class="checklist" id="checklist">{cards}</div>
 </section>
 """
 
 
-def _checklist_row(tick: TickEvidence, *, broke: bool) -> str:
+def _check_card(gate: GateReport, index: int) -> str:
+    tick = gate.ticks[index]
+    verdict = verdict_class(gate, index)
     if tick.run is None:
-        run = "pending" if tick.pending else "<strong>missed</strong>"
-        cells = f'<td colspan="{len(Piece)}" class="problem">{_e(tick.problem())}</td>'
+        head = "pending" if tick.pending else "<strong>missed</strong>"
+        body = f'<p class="problem">{_e(tick.account())}</p>'
     else:
-        run = f'run {tick.run.row_id} <span class="pill {_state_class(tick.run.status)}">{_e(tick.run.status)}</span>'
-        cells = "".join(_evidence_cell(tick, piece) for piece in Piece)
-    feedback = "<br>".join(
-        f"{_e(f.verdict)}{' by ' + _e(f.reviewer) if f.reviewer else ''}{': ' + _e(f.note) if f.note else ''}"
-        for f in tick.feedback
-    )
-    return f'<tr class="{"broke" if broke else ""}"><td>{tick.local_date}</td><td>{run}</td>{cells}<td>{feedback}</td></tr>'
-
-
-def _evidence_cell(tick: TickEvidence, piece: Piece) -> str:
-    evidence = tick.evidence.get(piece)
-    if evidence is None:
-        return '<td class="c-none">–</td>'
-    return f'<td class="c-{evidence.check.value}" title="{_e(evidence.detail)}">{evidence.check.mark}</td>'
-
-
-# --- charts ----------------------------------------------------------------------------
-
-
-def _x_layout(count: int) -> tuple[float, float]:
-    """Slot width and the bar width inside it, for ``count`` days across the chart."""
-    slot = (_WIDTH - _LEFT - 8) / max(count, 1)
-    return slot, max(slot * 0.78, 1.0)
-
-
-def _date_labels(days: list[Day], y: float) -> str:
-    slot, _ = _x_layout(len(days))
-    every = max(1, round(len(days) / 8))
-    return "".join(
-        f'<text class="axis" x="{_LEFT + i * slot + slot / 2:.1f}" y="{y:.1f}" text-anchor="middle">{day.local_date.strftime("%m-%d")}</text>'
-        for i, day in enumerate(days)
-        if (len(days) - 1 - i) % every == 0
-    )
-
-
-def _timeline_section(days: list[Day]) -> str:
-    slot, bar = _x_layout(len(days))
-    cells = []
-    for i, day in enumerate(days):
-        x = _LEFT + i * slot + (slot - bar) / 2
-        label = f"{day.local_date}: {day.state}"
-        if day.run is not None:
-            label += f" (run {day.run.id}, {day.run.items_kept or 0} kept, {day.run.items_quarantined or 0} quarantined)"
-        cells.append(
-            f'<rect class="cell {_state_class(day.state)}" data-date="{day.local_date}" data-state="{_e(day.state)}" '
-            f'x="{x:.1f}" y="8" width="{bar:.1f}" height="34" rx="3"><title>{_e(label)}</title></rect>'
+        lag = describe_lag(tick.run.start_lag_seconds)
+        head = (f'run {tick.run.row_id} <span class="pill {_status_class(tick.run.status)}">{_e(tick.run.status)}</span>'
+                f' <span class="lag">+{_e(lag)}</span>')
+        marks = "".join(
+            f'<li class="c-{tick.evidence[p].check.value}"><span class="mark">{tick.evidence[p].check.mark}</span> {p.value}: '
+            f"{_e(tick.evidence[p].detail)}</li>"
+            for p in Piece
+            if p in tick.evidence
         )
-        if day.state == "missed":
-            cells.append(
-                f'<path class="missed-x" d="M{x + 2:.1f} 12 L{x + bar - 2:.1f} 38 M{x + bar - 2:.1f} 12 L{x + 2:.1f} 38"/>'
-            )
+        body = f'<ul class="marks">{marks}</ul>'
+        if not tick.counted and not tick.pending:
+            body += f'<p class="problem">{_e(tick.problem())}</p>'
+    if tick.feedback:
+        body += f'<p class="verdict-line">reviewers: {_e(tick.verdict.describe())}</p>'
+    if tick.version_change:
+        body += f'<p class="version-change">versions changed with this run: {_e(tick.version_change)}</p>'
+    return (f'<div class="card {verdict}"><p class="card-head"><span class="when">{_e(tick.name)}</span> {head}</p>'
+            f"{body}</div>")
+
+
+# --- the timeline ----------------------------------------------------------------------
+
+
+def _timeline_section(gate: GateReport) -> str:
+    cells = []
+    for index in reversed(range(len(gate.ticks))):
+        tick = gate.ticks[index]
+        streak = " in-streak" if tick.counted and (gate.broken_at is None or index < gate.broken_at) else ""
+        lag = f'<span class="lag">+{_e(describe_lag(tick.run.start_lag_seconds))}</span>' if tick.run else ""
+        change = '<span class="vchange">versions changed</span>' if tick.version_change else ""
+        cells.append(
+            f'<div class="cell {verdict_class(gate, index)}{streak}" title="{_e(tick.account())}">'
+            f'<span class="when">{_e(tick.name)}</span><span class="what">{_e(cell_words(tick))}</span>{lag}{change}</div>'
+        )
     legend = "".join(
         f'<span class="key"><i class="{cls}"></i>{name}</span>'
-        for name, cls in (("clean", "s-clean"), ("partial", "s-partial"), ("failed", "s-failed"), ("running", "s-running"),
-                          ("missed", "s-missed"), ("pending", "s-pending"), ("before history", "s-no-history"))
+        for name, cls in (("counts", "v-counts"), ("broke the streak", "v-breaks"), ("does not count", "v-fails"),
+                          ("missed", "v-missed"), ("pending", "v-pending"))
     )
-    counts = Counter(day.state if not day.state.startswith("failed_") else "failed" for day in days)
-    summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
     return f"""<section id="timeline">
-<h2>Last {len(days)} scheduled days</h2>
-<p class="meta">{_e(summary)}</p>
-<svg class="chart" viewBox="0 0 {_WIDTH} 64" width="{_WIDTH}" height="64" role="img" aria-label="timeline of scheduled runs">
-{"".join(cells)}
-{_date_labels(days, 58)}
-</svg>
+<h2>The last {len(gate.ticks)} ticks, as the gate judged them</h2>
+<p class="meta">oldest first; a thick frame marks the streak; each cell says why it does not count</p>
+<div class="timeline">{"".join(cells)}</div>
 <p class="legend">{legend}</p>
 </section>
 """
 
 
-def _quarantine_section(days: list[Day]) -> str:
-    reasons = sorted({str(q.get("reason")) for d in days if d.run for q in d.run.quarantined or []})
-    colour = {reason: _REASON_COLOURS[i % len(_REASON_COLOURS)] for i, reason in enumerate(reasons)}
-    per_day = [Counter(str(q.get("reason")) for q in (d.run.quarantined or [])) if d.run else Counter() for d in days]
-    peak = max([sum(c.values()) for c in per_day] + [1])
-    slot, bar = _x_layout(len(days))
-    top, height = 10, _CHART_HEIGHT - 40
-    shapes, rate_points = [], []
-    for i, (day, counts) in enumerate(zip(days, per_day, strict=True)):
-        x = _LEFT + i * slot + (slot - bar) / 2
-        y = top + height
-        for reason in reasons:
-            if counts[reason]:
-                h = counts[reason] / peak * height
-                y -= h
-                shapes.append(
-                    f'<rect class="qbar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colour[reason]}">'
-                    f"<title>{_e(f'{day.local_date}: {counts[reason]} {reason}')}</title></rect>"
-                )
-        kept, quarantined = (day.run.items_kept or 0, day.run.items_quarantined or 0) if day.run else (0, 0)
-        if kept + quarantined:
-            rate = quarantined / (kept + quarantined)
-            rate_points.append(f"{_LEFT + i * slot + slot / 2:.1f},{top + height - rate * height:.1f}")
-    totals = sum(per_day, Counter())
-    kept_total = sum(d.run.items_kept or 0 for d in days if d.run)
-    quarantined_total = sum(d.run.items_quarantined or 0 for d in days if d.run)
-    overall = quarantined_total / (kept_total + quarantined_total) if kept_total + quarantined_total else 0.0
-    legend = "".join(
-        f'<span class="key"><i style="background:{colour[r]}"></i>{_e(r)} ({totals[r]})</span>' for r in reasons
-    ) or "no item was quarantined in these days"
-    line = f'<polyline class="rate" points="{" ".join(rate_points)}"/>' if len(rate_points) > 1 else ""
-    return f"""<section id="quarantine">
-<h2>Quarantine rate and reasons</h2>
-<p class="meta">{quarantined_total} of {kept_total + quarantined_total} items quarantined ({overall:.0%}); bars: quarantined items per day by reason (left axis, peak {peak}); line: share of the day's items quarantined (right axis, 0–100%)</p>
-<svg class="chart" viewBox="0 0 {_WIDTH} {_CHART_HEIGHT}" width="{_WIDTH}" height="{_CHART_HEIGHT}" role="img" aria-label="quarantined items per day">
-<line class="grid" x1="{_LEFT}" y1="{top}" x2="{_WIDTH - 8}" y2="{top}"/>
-<line class="axisline" x1="{_LEFT}" y1="{top + height}" x2="{_WIDTH - 8}" y2="{top + height}"/>
-<text class="axis" x="{_LEFT - 6}" y="{top + 4}" text-anchor="end">{peak}</text>
-<text class="axis" x="{_LEFT - 6}" y="{top + height}" text-anchor="end">0</text>
-<text class="axis" x="{_WIDTH - 10}" y="{top + 12}" text-anchor="end">100%</text>
-{"".join(shapes)}
-{line}
-{_date_labels(days, _CHART_HEIGHT - 14)}
-</svg>
-<p class="legend">{legend}</p>
-</section>
-"""
+# --- figures and runs ------------------------------------------------------------------
 
 
-def _latency_section(days: list[Day], *, budget_s: int) -> str:
-    latencies = [(d.run.llm_latency_ms / 1000) if d.run and d.run.llm_latency_ms is not None else None for d in days]
-    known = [s for s in latencies if s is not None]
-    scale = max([budget_s * 1.1, *known])
-    slot, bar = _x_layout(len(days))
-    top, height = 10, _CHART_HEIGHT - 40
-    bars = []
-    for i, (day, seconds) in enumerate(zip(days, latencies, strict=True)):
-        if seconds is None:
-            continue
-        h = max(seconds / scale * height, 1.0)
-        over = " over" if seconds > budget_s else ""
-        bars.append(
-            f'<rect class="lbar{over}" x="{_LEFT + i * slot + (slot - bar) / 2:.1f}" y="{top + height - h:.1f}" '
-            f'width="{bar:.1f}" height="{h:.1f}"><title>{day.local_date}: {seconds:.1f} s</title></rect>'
-        )
-    budget_y = top + height - budget_s / scale * height
-    stats = (
-        f"median {sorted(known)[len(known) // 2]:.1f} s, max {max(known):.1f} s over {len(known)} runs"
-        if known else "no LLM call recorded in these days"
+def _figures_section(gate: GateReport) -> str:
+    rows = "".join(
+        f'<div class="figure" data-key="{_e(f.key)}"><dt>{_e(f.label)}</dt><dd>{_e(f.shown)}'
+        f'{f"<small>{_e(f.detail)}</small>" if f.detail else ""}</dd></div>'
+        for f in gate.figures
     )
-    return f"""<section id="latency">
-<h2>LLM latency against the {budget_s} s budget</h2>
-<p class="meta">{stats}</p>
-<svg class="chart" viewBox="0 0 {_WIDTH} {_CHART_HEIGHT}" width="{_WIDTH}" height="{_CHART_HEIGHT}" role="img" aria-label="LLM latency per day">
-<line class="axisline" x1="{_LEFT}" y1="{top + height}" x2="{_WIDTH - 8}" y2="{top + height}"/>
-<text class="axis" x="{_LEFT - 6}" y="{top + height}" text-anchor="end">0 s</text>
-{"".join(bars)}
-<line class="budget" x1="{_LEFT}" y1="{budget_y:.1f}" x2="{_WIDTH - 8}" y2="{budget_y:.1f}"/>
-<text class="axis budget-label" x="{_LEFT - 6}" y="{budget_y + 4:.1f}" text-anchor="end">{budget_s} s</text>
-{_date_labels(days, _CHART_HEIGHT - 14)}
-</svg>
+    decided = sum(1 for tick in gate.ticks if not tick.pending)
+    return f"""<section id="figures">
+<h2>The gate in numbers</h2>
+<p class="meta">over the {decided} decided tick(s) walked; the rule stays {gate.required} clean consecutive scheduled runs</p>
+<dl class="figures">{rows or "<p>No figures: nothing was decided yet.</p>"}</dl>
+</section>
+"""
+
+
+def _runs_section(gate: GateReport) -> str:
+    rows = []
+    for tick in gate.ticks:
+        run = tick.run
+        versions = "" if run is None or not run.versions else ", ".join(f"{k}: {str(v)[:12]}" for k, v in sorted(run.versions.items()))
+        rows.append(
+            f"<tr><td class=\"nowrap\">{_e(tick.name)}</td><td>{_e(tick.happened.value)}</td>"
+            f"<td>{_e(cell_words(tick))}</td>"
+            f"<td class=\"num nowrap\">{_e(describe_lag(run.start_lag_seconds)) if run else '–'}</td>"
+            f"<td>{_e(tick.verdict.describe()) if tick.feedback else '–'}</td>"
+            f"<td>{_e(tick.version_change or '')}<small>{_e(versions)}</small></td></tr>"
+        )
+    return f"""<section id="runs">
+<h2>Ticks, runs and versions</h2>
+<div class="scroll"><table class="runs">
+<thead><tr><th>tick</th><th>happened</th><th>gate</th><th>lag</th><th>reviewers</th><th>versions</th></tr></thead>
+<tbody>{"".join(rows)}</tbody>
+</table></div>
 </section>
 """
 
@@ -297,66 +257,71 @@ def _latest_section(latest: RunRecord | None) -> str:
     )
     summary = f'<p class="summary">{_e(latest.summary)}</p>' if latest.summary else ""
     return f"""<section id="latest">
-<h2>Latest ranked report: {latest.local_date} <span class="pill {_state_class(latest.status)}">{_e(latest.status)}</span></h2>
+<h2>Latest ranked report: {latest.local_date} <span class="pill {_status_class(latest.status)}">{_e(latest.status)}</span></h2>
 <p class="meta">run {latest.id} ({_e(latest.trigger)}) · {latest.items_kept or 0} kept, {latest.items_quarantined or 0} quarantined · workflow <code>{_e(latest.workflow_id)}</code></p>
 {summary}
-<table class="items">
-<thead><tr><th>#</th><th>WSJF</th><th>candidate</th><th>title</th><th>rationale</th><th>next action</th></tr></thead>
+<div class="scroll"><table class="items">
+<thead><tr><th>#</th><th>score</th><th>candidate</th><th>title</th><th>rationale</th><th>next action</th></tr></thead>
 <tbody>{rows}</tbody>
-</table>
+</table></div>
 </section>
 """
 
 
 _CSS = """
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #212121; margin: 0 auto; max-width: 980px; padding: 20px 24px 48px; background: #fafafa; }
-h1 { font-size: 22px; margin: 0 0 4px; }
+*, *::before, *::after { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #212121; margin: 0 auto; max-width: 1180px; padding: 12px; background: #fafafa; overflow-wrap: anywhere; }
+h1 { font-size: 20px; margin: 4px 0; }
 h2 { font-size: 17px; margin: 0 0 8px; }
-section { background: #fff; border: 1px solid #e0e0e0; border-radius: 8px; padding: 16px 18px; margin: 16px 0; overflow-x: auto; }
+section { background: #fff; border: 1px solid #e0e0e0; border-radius: 8px; padding: 12px; margin: 12px 0; min-width: 0; }
 .meta { color: #616161; margin: 0 0 8px; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f1f1f1; padding: 0 3px; border-radius: 3px; word-break: break-all; }
-.gate.met { border-left: 8px solid #2e7d32; }
-.gate.not-met { border-left: 8px solid #c62828; }
-.gate.met .gate-headline { color: #2e7d32; }
-.gate.not-met .gate-headline { color: #c62828; }
+.schedule-state { margin: 0; font-weight: 600; } .schedule-state.state-paused, .schedule-state.state-absent { color: #c62828; }
+.gate.met { border-left: 8px solid #2e7d32; } .gate.not-met { border-left: 8px solid #c62828; }
+.gate.met .gate-headline { color: #2e7d32; } .gate.not-met .gate-headline { color: #c62828; }
+.gate-headline { font-size: 22px; }
 .streak { font-size: 16px; margin: 0 0 4px; }
-.unknown-head { margin: 8px 0 2px; color: #6d4c41; }
-ul.unknown { margin: 0 0 8px; color: #6d4c41; }
-table { border-collapse: collapse; width: 100%; margin-top: 8px; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #eeeeee; vertical-align: top; }
-th { font-weight: 600; color: #424242; background: #f5f5f5; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.checklist td:first-child { white-space: nowrap; }
-table.items { table-layout: fixed; }
-table.items td { overflow-wrap: anywhere; }
-table.items th:nth-child(1) { width: 28px; } table.items th:nth-child(2) { width: 52px; }
-table.items th:nth-child(3) { width: 17%; } table.items th:nth-child(4) { width: 24%; }
-.checklist td.c-passed { color: #2e7d32; font-weight: 700; text-align: center; }
-.checklist td.c-failed { color: #c62828; font-weight: 700; text-align: center; background: #ffebee; }
-.checklist td.c-unknown { color: #6d4c41; font-weight: 700; text-align: center; background: #fff8e1; }
-.checklist td.c-none { color: #9e9e9e; text-align: center; }
-.checklist td.problem { color: #616161; font-style: italic; }
-.checklist tr.broke { outline: 2px solid #c62828; }
+.unknown-head { margin: 8px 0 2px; color: #6d4c41; } ul.unknown { margin: 0 0 8px; color: #6d4c41; }
+.checklist { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 330px), 1fr)); gap: 8px; margin-top: 8px; }
+.card { border: 1px solid #e0e0e0; border-left-width: 6px; border-radius: 6px; padding: 6px 8px; min-width: 0; }
+.card-head { margin: 0 0 4px; } .card .when { font-weight: 600; margin-right: 6px; }
+ul.marks { list-style: none; padding: 0; margin: 0; font-size: 13px; }
+ul.marks .mark { display: inline-block; width: 1.2em; font-weight: 700; }
+li.c-passed .mark { color: #2e7d32; } li.c-failed { color: #c62828; } li.c-unknown { color: #6d4c41; }
+.problem { margin: 4px 0 0; color: #b71c1c; font-style: italic; }
+.verdict-line { margin: 4px 0 0; } .version-change, .vchange { color: #6a1b9a; }
 .pill { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; color: #fff; }
 .pill.s-clean { background: #2e7d32; } .pill.s-partial { background: #f9a825; color: #212121; }
 .pill.s-failed { background: #c62828; } .pill.s-running { background: #1565c0; }
-svg.chart { display: block; max-width: 100%; height: auto; }
-rect.s-clean { fill: #2e7d32; } rect.s-partial { fill: #f9a825; } rect.s-failed { fill: #c62828; }
-rect.s-running { fill: #1565c0; } rect.s-missed { fill: #9e9e9e; } rect.s-pending { fill: #e0e0e0; }
-rect.s-no-history { fill: #f3f3f3; stroke: #e0e0e0; }
-path.missed-x { stroke: #fff; stroke-width: 2; }
-.axis { font-size: 11px; fill: #757575; }
-line.axisline { stroke: #bdbdbd; } line.grid { stroke: #eeeeee; }
-line.budget { stroke: #c62828; stroke-width: 1.5; stroke-dasharray: 6 4; }
-.budget-label { fill: #c62828; }
-rect.lbar { fill: #1565c0; } rect.lbar.over { fill: #c62828; }
-polyline.rate { fill: none; stroke: #212121; stroke-width: 1.5; }
+.lag { color: #616161; font-size: 12px; }
+.timeline { display: grid; grid-template-columns: repeat(auto-fill, minmax(104px, 1fr)); gap: 4px; }
+.cell { border-radius: 4px; padding: 4px 5px; font-size: 12px; line-height: 1.3; display: flex; flex-direction: column; min-height: 58px; border: 3px solid transparent; }
+.cell .when { font-weight: 600; } .cell .what { font-weight: 600; }
+.v-counts { background: #c8e6c9; } .v-breaks { background: #ffcdd2; border-color: #c62828; }
+.v-fails { background: #ffe0b2; } .v-missed { background: #e0e0e0; } .v-pending { background: #f5f5f5; color: #757575; }
+.cell.in-streak { border-color: #1b5e20; }
+.card.v-counts { border-left-color: #2e7d32; } .card.v-breaks { border-left-color: #c62828; }
+.card.v-pending { border-left-color: #bdbdbd; } .card.v-fails, .card.v-missed { border-left-color: #ef6c00; }
 .legend { margin: 6px 0 0; color: #424242; }
-.key { margin-right: 14px; white-space: nowrap; }
+.key { margin-right: 12px; white-space: nowrap; display: inline-block; }
 .key i { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
-.key i.s-clean { background: #2e7d32; } .key i.s-partial { background: #f9a825; } .key i.s-failed { background: #c62828; }
-.key i.s-running { background: #1565c0; } .key i.s-missed { background: #9e9e9e; } .key i.s-pending { background: #e0e0e0; }
-.key i.s-no-history { background: #f3f3f3; border: 1px solid #e0e0e0; }
+.key i.v-counts { background: #c8e6c9; border: 2px solid #1b5e20; } .key i.v-breaks { background: #ffcdd2; border: 2px solid #c62828; }
+.key i.v-fails { background: #ffe0b2; } .key i.v-missed { background: #e0e0e0; } .key i.v-pending { background: #f5f5f5; border: 1px solid #bdbdbd; }
+dl.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 250px), 1fr)); gap: 8px; margin: 0; }
+.figure { border: 1px solid #eeeeee; border-radius: 6px; padding: 6px 8px; }
+.figure dt { color: #616161; font-size: 12px; } .figure dd { margin: 0; font-size: 15px; font-weight: 600; }
+.figure small { display: block; font-weight: 400; color: #757575; font-size: 12px; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #eeeeee; vertical-align: top; }
+th { font-weight: 600; color: #424242; background: #f5f5f5; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; } td.nowrap { white-space: nowrap; }
+td small { display: block; color: #757575; }
+table.runs { min-width: 640px; } table.items { min-width: 720px; table-layout: fixed; }
+table.items td { overflow-wrap: anywhere; }
+table.items th:nth-child(1) { width: 36px; } table.items th:nth-child(2) { width: 60px; }
+table.items th:nth-child(3) { width: 17%; } table.items th:nth-child(4) { width: 24%; }
 .items td.item-title { font-weight: 600; }
 .summary { background: #f5f5f5; padding: 8px 10px; border-radius: 6px; }
 """

@@ -21,6 +21,7 @@ from temporalio.runtime import Runtime
 
 from activity_core.calibration.gate import (
     DEFAULT_REQUIRED,
+    DEFAULT_WINDOW,
     GateReport,
     NoScheduledRuns,
     Piece,
@@ -28,6 +29,7 @@ from activity_core.calibration.gate import (
     Unreachable,
     calibration_status,
 )
+from activity_core.calibration.replay import Replayed, replay_run
 from activity_core.clients.state_hub import ProgressEvent, StateHubClient, StateHubError
 from activity_core.commands.common import definitions_directory, require
 from activity_core.commands.errors import CommandError, temporal_connect_reason
@@ -36,6 +38,7 @@ from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.definitions.base import DefinitionBase
 from activity_core.definitions.loader import load_definition
 from activity_core.runs.evidence import SOURCE
+from activity_core.observability.logging import redact
 from activity_core.runs.report import clip
 from activity_core.settings import Settings
 from activity_core.store import RunStore
@@ -50,11 +53,15 @@ _TEMPORAL_CONNECT_TIMEOUT = 15.0
 EPILOG = """\
 examples:
   activity-core calibration status daily-statehub-wsjf-triage
+  activity-core calibration status daily-statehub-wsjf-triage --at 2026-07-01T09:00:00+02:00 --json
   activity-core calibration feedback 42 --verdict accept --reviewer alice --note "ranking matches"
+  activity-core calibration replay daily-statehub-wsjf-triage --runs 30
 
-Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL (+ STATE_HUB_TOKEN); feedback needs no Temporal.
+Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL (+ STATE_HUB_TOKEN); feedback needs no
+Temporal, replay only DATABASE_URL.
 Exit codes: status 0 only when the gate is met, 1 otherwise; feedback 0 once the verdict is in
-State Hub, 1 when it could not be posted (run it again); 2 configuration.
+State Hub, 1 when it could not be posted (run it again); replay 0 when no run would differ,
+1 when some would; 2 configuration.
 """
 
 
@@ -62,8 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "calibration",
         help="the scheduled-run calibration gate and reviewers' verdicts",
-        description="Is the daily triage trustworthy unattended? Three clean consecutive scheduled runs, "
-        "each with its Temporal history, activity_runs row, State Hub progress event and note.",
+        description="Can a definition be trusted unattended? Three clean consecutive on-time scheduled runs, "
+        "each with the evidence its kind declares (Temporal history, activity_runs row, State Hub progress "
+        "event and note), made by the newest versions, with no standing reject; and the figures that say how "
+        "much that proves.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -80,8 +89,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("definition", metavar="DEFINITION", help="definition id, e.g. daily-statehub-wsjf-triage")
     status.add_argument("--required", type=bounded_int(1, 365), default=DEFAULT_REQUIRED, metavar="N",
                         help=f"clean consecutive scheduled runs the gate needs (default {DEFAULT_REQUIRED})")
+    status.add_argument("--ticks", type=bounded_int(1, 366), default=DEFAULT_WINDOW, metavar="N",
+                        help=f"expected ticks to list and compute the figures over (default {DEFAULT_WINDOW})")
     status.add_argument("--json", action="store_true", help="the gate report as JSON")
+    add_at_argument(status)
     status.set_defaults(handler=handle_status)
+
+    replay = actions.add_parser(
+        "replay",
+        help="judge the kept answers of the last N runs with today's boundary; list every run that would differ",
+        description="A regression check for parser and output-contract changes: each run's kept model answer "
+        "(raw_content) and reference allow-list go through today's boundary with the definition's output "
+        "contract as it is now, and the result is compared with what the row recorded (framing, truncation, "
+        "kept items in order, quarantine reasons, counts). Needs DATABASE_URL only.",
+        epilog="example: activity-core calibration replay daily-statehub-wsjf-triage --runs 30\n"
+        "Exit codes: 0 no run would differ, 1 some would (each is listed), 2 configuration.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay.add_argument("definition", metavar="DEFINITION", help="definition id")
+    replay.add_argument("--runs", type=bounded_int(1, 1000), default=DEFAULT_WINDOW, metavar="N",
+                        help=f"how many of the newest finished runs (default {DEFAULT_WINDOW})")
+    replay.add_argument("--json", action="store_true", help="one object per run: id, differs, differences, skipped")
+    replay.set_defaults(handler=handle_replay)
 
     feedback = actions.add_parser(
         "feedback",
@@ -95,6 +124,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     feedback.add_argument("--note", help="what the reviewer saw")
     feedback.add_argument("--reviewer", help="who reviewed")
     feedback.set_defaults(handler=handle_feedback)
+
+
+def moment(text: str) -> datetime:
+    """An ISO 8601 instant with its offset (``2026-07-01T09:00:00+02:00``, ``...Z``)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("needs a UTC offset, e.g. 2026-07-01T09:00:00Z")
+    return value.astimezone(UTC)
+
+
+def add_at_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--at", type=moment, metavar="TIME",
+        help="judge as of this instant (ISO 8601 with offset) instead of now: what the gate said then, "
+        "with the evidence as it stands now",
+    )
 
 
 @asynccontextmanager
@@ -125,13 +170,37 @@ EvidenceWork = Callable[
 
 
 def over_evidence(
-    settings: Settings, definition_id: str, gather: EvidenceWork[T], emit: Callable[[T, DefinitionBase], int]
+    settings: Settings,
+    definition_id: str,
+    gather: EvidenceWork[T],
+    emit: Callable[[T, DefinitionBase], int],
+    *,
+    at: datetime | None = None,
+    on_error: Callable[[str], None] | None = None,
 ) -> int:
     """The plumbing `calibration status` and `report` share: settings, the four sources.
 
     ``gather`` reads what it needs from the stores, Temporal and State Hub; ``emit`` prints or
     writes it and returns the exit code. A definition with no scheduled runs fails (exit 1).
+    ``at`` replaces the clock (``--at``). ``on_error`` also gets every failure's message
+    (``--json`` prints it as JSON, so a machine reading stdout always gets an object).
     """
+    try:
+        return _over_evidence(settings, definition_id, gather, emit, at=at)
+    except Exception as exc:
+        if on_error is not None:  # the CLI's one error path still words the stderr line
+            on_error(redact(str(exc)))
+        raise
+
+
+def _over_evidence(
+    settings: Settings,
+    definition_id: str,
+    gather: EvidenceWork[T],
+    emit: Callable[[T, DefinitionBase], int],
+    *,
+    at: datetime | None,
+) -> int:
     require(settings, "DATABASE_URL", "TEMPORAL_ADDRESS", "STATE_HUB_URL")
     definition = load_definition(definition_id, definitions_directory(settings.definitions_dir)).definition
 
@@ -139,7 +208,9 @@ def over_evidence(
         async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
             temporal = await connect_temporal_or_unreachable(settings, runtime)
             try:
-                result = await gather(stores.history, stores.feedback, temporal, state_hub, definition, datetime.now(UTC))
+                result = await gather(
+                    stores.history, stores.feedback, temporal, state_hub, definition, at or datetime.now(UTC)
+                )
             except NoScheduledRuns as exc:
                 raise CommandError(str(exc)) from None
         return emit(result, definition)
@@ -149,13 +220,23 @@ def over_evidence(
 
 def handle_status(args: argparse.Namespace) -> int:
     async def gather(history, feedback, temporal, state_hub, definition, now) -> GateReport:
-        return await calibration_status(history, feedback, temporal, state_hub, definition, required=args.required, now=now)
+        return await calibration_status(
+            history, feedback, temporal, state_hub, definition, required=args.required, window=args.ticks, now=now
+        )
 
     def emit(report: GateReport, definition: DefinitionBase) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else render_gate(report, definition))
         return 0 if report.met else 1
 
-    return over_evidence(args.settings, args.definition, gather, emit)
+    def error_json(message: str) -> None:
+        print(json.dumps({
+            "definition_id": args.definition, "required": args.required, "met": False, "streak": 0,
+            "error": message, "ticks": [], "figures": [],
+        }, indent=2))
+
+    return over_evidence(
+        args.settings, args.definition, gather, emit, at=args.at, on_error=error_json if args.json else None
+    )
 
 
 def render_gate(report: GateReport, definition: DefinitionBase) -> str:
@@ -163,21 +244,22 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
     verdict = "MET" if report.met else "NOT MET"
     lines = [
         f"calibration gate for {report.definition_id}: {verdict} (streak {report.streak}, {report.required} required)",
-        (
-            f"walked {len(report.ticks)} tick(s) of {spec.hour:02d}:{spec.minute:02d} {spec.time_zone} back from "
-            f"{report.ticks[0].local_date if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})"
-        ),
+        f"walked {len(report.ticks)} tick(s) of {spec.describe()} back from "
+        f"{report.ticks[0].name if report.ticks else '-'} (now {report.now.isoformat(timespec='seconds')})",
+        f"schedule: {report.schedule.describe()}",
         "",
     ]
     for index, tick in enumerate(report.ticks):
         if report.broken_at is not None and index > report.broken_at:
-            lines.append(f"{tick.local_date}  {_run_label(tick)}  (before the break)")
+            changed = f"; versions changed: {tick.version_change}" if tick.version_change else ""
+            lines.append(f"{tick.name}  {_run_label(tick)}  (before the break): {clip(tick.account() + changed, 300)}")
             continue
         marker = "  <- breaks the streak" if index == report.broken_at else ""
         state = "pending" if tick.pending else "counts" if tick.counted else ""
-        lines.append(f"{tick.local_date}  {_run_label(tick)}  {state}{marker}".rstrip())
-        if tick.run is None or tick.pending:
-            lines.append(f"  {tick.problem()}")
+        lines.append(f"{tick.name}  {_run_label(tick)}  {state}{marker}".rstrip())
+        lines.append(f"  {clip(tick.account(), 300)}")
+        if tick.version_change:
+            lines.append(f"  versions changed with this run: {clip(tick.version_change, 300)}")
         for piece in Piece:
             if piece in tick.evidence:
                 evidence = tick.evidence[piece]
@@ -191,6 +273,13 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
     else:
         lines.append(f"streak unbroken over all {len(report.ticks)} tick(s) walked")
     lines += [f"could not check: {clip(detail, 300)}" for detail in report.unknown]
+    if report.figures:
+        decided = sum(1 for tick in report.ticks if not tick.pending)
+        lines += ["", f"figures over the {decided} decided tick(s) walked:"]
+        width = max(len(figure.label) for figure in report.figures)
+        for figure in report.figures:
+            detail = f"  ({figure.detail})" if figure.detail else ""
+            lines.append(f"  {figure.label:<{width}}  {figure.shown}{detail}")
     lines.append("legend: ✓ passed  ✗ failed  ? unknown (could not be checked; never counted as passed)")
     return "\n".join(lines)
 
@@ -198,7 +287,8 @@ def render_gate(report: GateReport, definition: DefinitionBase) -> str:
 def _run_label(tick: TickEvidence) -> str:
     if tick.run is None:
         return "no run" if tick.pending else "MISSED"
-    return f"run {tick.run.row_id} {tick.run.status}"
+    late = " LATE" if tick.run.late else ""
+    return f"run {tick.run.row_id} {tick.run.status}{late}"
 
 
 def describe_feedback(feedback: Feedback) -> str:
@@ -206,6 +296,48 @@ def describe_feedback(feedback: Feedback) -> str:
     note = f": {clip(feedback.note, 200)}" if feedback.note else ""
     posted = f"State Hub event {feedback.progress_event_id}" if feedback.progress_event_id else "not yet in State Hub"
     return f"{feedback.verdict}{by} on {feedback.recorded_at.date()}{note} ({posted})"
+
+
+# --- replay ----------------------------------------------------------------------------
+
+
+def handle_replay(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    require(settings, "DATABASE_URL")
+    definition = load_definition(args.definition, definitions_directory(settings.definitions_dir)).definition
+
+    async def work() -> int:
+        async with open_stores(settings) as stores:
+            runs = await stores.history.recent_finished(definition.id, args.runs)
+        replayed = [replay_run(definition, run) for run in runs]
+        differing = [r for r in replayed if r.differs]
+        if args.json:
+            print(json.dumps([
+                {"run": r.run.id, "workflow_id": r.run.workflow_id, "trigger": r.run.trigger, "status": r.run.status,
+                 "differs": r.differs, "differences": list(r.differences), "skipped": r.skipped}
+                for r in replayed
+            ], indent=2))
+        else:
+            print(render_replay(definition.id, replayed))
+        return 1 if differing else 0
+
+    return asyncio.run(work())
+
+
+def render_replay(definition_id: str, replayed: list[Replayed]) -> str:
+    differing = [r for r in replayed if r.differs]
+    skipped = [r for r in replayed if r.skipped]
+    judged = len(replayed) - len(skipped)
+    lines = [
+        f"replayed {judged} kept answer(s) of {definition_id} through today's boundary: "
+        + (f"{len(differing)} would differ" if differing else "none would differ")
+    ]
+    for r in differing:
+        lines.append(f"run {r.run.id}  {r.run.local_date}  {r.run.trigger}  {r.run.status}")
+        lines += [f"  {clip(difference, 300)}" for difference in r.differences]
+    if skipped:
+        lines.append(f"not replayed: {len(skipped)} run(s) without a kept answer ({clip(skipped[0].skipped or '', 120)})")
+    return "\n".join(lines)
 
 
 # --- feedback --------------------------------------------------------------------------
@@ -250,8 +382,7 @@ async def record_feedback(
     if run is None:
         raise RunNotFound(ref)
     stored, created = await feedback.record(
-        run.id, verdict, note=note, reviewer=reviewer,
-        idempotency_key=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}",
+        run.id, verdict, note=note, reviewer=reviewer, key_base=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}"
     )
     subject = f"{verdict} for run {run.id} ({run.definition_id} {run.local_date}, {run.trigger}, {run.status})"
     kept = "" if created or (stored.note, stored.reviewer) == (note, reviewer) else "; the note and reviewer recorded first are kept"

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activity_core.calibration.gate import Unreachable, calibration_status, is_pending, schedule_window
+from activity_core.calibration.gate import Unreachable, calibration_status
 from activity_core.clients.state_hub import StateHubClient
-from activity_core.commands.calibration import over_evidence
+from activity_core.commands.calibration import add_at_argument, over_evidence
 from activity_core.commands.errors import file_problem
 from activity_core.commands.run import DEFAULT_DEFINITION
 from activity_core.commands.runs import bounded_int
 from activity_core.definitions.base import DefinitionBase
-from activity_core.calibration.html import Day, ReportData, render_html
+from activity_core.calibration.html import ReportData, render_html
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
 
@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="write the calibration report as one static HTML file",
         description="Write a self-contained HTML page (no scripts, no network at view time): the\n"
-        "calibration gate and streak, a timeline of the last N scheduled days coloured by status\n"
-        "with missed ticks, the quarantine rate and reasons, LLM latency against its budget, and\n"
+        "calibration gate and its checklist, a timeline of the last N ticks coloured by the gate's\n"
+        "verdict with the failure class, missing evidence or missed-tick reason in each cell, the\n"
+        "schedule's pause state, the gate's figures, start lags, reviewers' verdicts, versions, and\n"
         "the latest ranked report. Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL,\n"
         "like `calibration status`.",
         epilog="example: activity-core report --html triage.html --days 30\n"
@@ -36,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--html", required=True, type=Path, metavar="FILE", help="where to write the page")
     parser.add_argument("--definition", default=DEFAULT_DEFINITION, help=f"definition id (default: {DEFAULT_DEFINITION})")
-    parser.add_argument("--days", type=bounded_int(1, 366), default=30, metavar="N", help="scheduled days in the timeline (default 30)")
+    parser.add_argument("--days", type=bounded_int(1, 366), default=30, metavar="N", help="ticks in the timeline and figures (default 30)")
+    add_at_argument(parser)
     parser.set_defaults(handler=handle_report)
 
 
@@ -53,7 +55,7 @@ def handle_report(args: argparse.Namespace) -> int:
         print(f"wrote {args.html}: calibration gate {'MET' if gate.met else 'NOT MET'} (streak {gate.streak} of {gate.required})")
         return 0
 
-    return over_evidence(args.settings, args.definition, gather, emit)
+    return over_evidence(args.settings, args.definition, gather, emit, at=args.at)
 
 
 async def build_report(
@@ -66,26 +68,6 @@ async def build_report(
     days: int,
     now: datetime,
 ) -> ReportData:
-    """Everything the page shows; raises ``NoScheduledRuns`` like ``calibration_status``."""
-    gate = await calibration_status(history, feedback, temporal, state_hub, definition, now=now)
-    window = await schedule_window(history, definition, count=days, now=now)
-    spec = definition.schedule
-    timeline = []
-    for tick in reversed(window.ticks):
-        run, local_date = window.runs.get(tick), spec.local_date(tick)
-        timeline.append(
-            Day(
-                tick=tick,
-                local_date=local_date,
-                run=run,
-                pending=is_pending(tick, run, spec, now),
-                before_history=window.first_tick is None or tick < window.first_tick,
-            )
-        )
-    return ReportData(
-        definition=definition,
-        gate=gate,
-        days=timeline,
-        latest=await history.latest_report(definition.id),
-        generated_at=now,
-    )
+    """Everything the page shows, from one gate walk over ``days`` ticks; raises ``NoScheduledRuns``."""
+    gate = await calibration_status(history, feedback, temporal, state_hub, definition, window=days, now=now)
+    return ReportData(definition=definition, gate=gate, latest=await history.latest_report(definition.id), generated_at=now)

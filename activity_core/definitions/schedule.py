@@ -67,6 +67,10 @@ class DailySchedule(_SchedulePolicy):
         tick = self.tick_on(today)
         return tick if tick <= now else self.tick_on(today - timedelta(days=1))
 
+    def next_tick(self, after: datetime) -> datetime:
+        """The first tick strictly after ``after``."""
+        return self.tick_on(self.local_date(self.latest_tick(after)) + timedelta(days=1))
+
     def ticks_back(self, newest: datetime, count: int) -> list[datetime]:
         day = self.local_date(newest)
         return [self.tick_on(day - timedelta(days=offset)) for offset in range(count)]
@@ -87,6 +91,10 @@ class IntervalSchedule(_SchedulePolicy):
     def latest_tick(self, now: datetime) -> datetime:
         seconds = int((now - _EPOCH).total_seconds()) // self.every_seconds * self.every_seconds
         return _EPOCH + timedelta(seconds=seconds)
+
+    def next_tick(self, after: datetime) -> datetime:
+        """The first tick strictly after ``after``."""
+        return self.latest_tick(after) + timedelta(seconds=self.every_seconds)
 
     def ticks_back(self, newest: datetime, count: int) -> list[datetime]:
         step = timedelta(seconds=self.every_seconds)

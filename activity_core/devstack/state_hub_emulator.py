@@ -8,17 +8,26 @@ Service-specific fault: ``apply_then_500`` on the two writes (store, then answer
 when a response is lost on the way back). Extra control endpoints delete a progress event
 or a note, to simulate evidence that went missing.
 
-Subprocess: ``python -m activity_core.devstack.state_hub_emulator --port 0 [--token-file F]``.
+With a ``state_file`` the progress events and notes outlive the process: they are loaded at
+start and written (atomically: a temporary file, then a rename) after every change, so a local
+stack stopped and started again keeps the evidence its runs left, as PostgreSQL and Temporal
+keep theirs. The planning state is seeded, the same every time.
+
+Subprocess: ``python -m activity_core.devstack.state_hub_emulator --port 0 [--token-file F] [--state-file F]``.
 """
 
 from __future__ import annotations
 
 import copy
 import hmac
+import json
+import os
 import random
+import tempfile
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from activity_core.clients.state_hub import StateHubApi
@@ -126,9 +135,14 @@ def seed_planning_state(seed: int = SEED) -> tuple[list[dict[str, Any]], list[di
     return workstreams, tasks
 
 
+class StateFileError(RuntimeError):
+    """The state file cannot be read back; it is left as it is, so nothing in it is lost."""
+
+
 class StateHubApp(EmulatorApp):
-    def __init__(self, *, token: str | None):
+    def __init__(self, *, token: str | None, state_file: Path | None = None):
         self.token = token
+        self.state_file = state_file
         api = StateHubApi
         self.routes = {
             "health": Route("GET", api.HEALTH, lambda request, fault: Reply(200, {"status": "ok"})),
@@ -139,15 +153,49 @@ class StateHubApp(EmulatorApp):
             "notes": Route("POST", api.NOTES, self._write_note, WRITE_FAULTS),
             "notes_list": Route("GET", api.NOTES, self._list_notes),
         }
-        self.reset()
+        self._seed()
+        if state_file is not None and state_file.exists():
+            self._load(state_file)
 
     def __repr__(self) -> str:
         return f"StateHubApp(auth={'on' if self.token else 'off'})"
 
-    def reset(self) -> None:
+    def _seed(self) -> None:
         self.workstreams, self.tasks = seed_planning_state()
         self.progress: list[dict[str, Any]] = []
         self.notes: dict[str, dict[str, Any]] = {}
+
+    def reset(self) -> None:
+        """Back to the seeded planning state with no evidence (also in the state file)."""
+        self._seed()
+        self._save()
+
+    def _load(self, path: Path) -> None:
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            progress, notes = list(state["progress"]), dict(state["notes"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StateFileError(
+                f"cannot read the State Hub emulator's state from {path} ({exc}); move it aside to start empty"
+            ) from None
+        self.progress, self.notes = progress, notes
+
+    def _save(self) -> None:
+        """Write the evidence to the state file, atomically: a crash leaves the old file or the new."""
+        path = self.state_file
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"progress": self.progress, "notes": self.notes}, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
     def handle(self, route: str, request: RecordedRequest, fault: str | None) -> Reply:
         if self.token and request.path.startswith(StateHubApi.AUTH_PREFIX):
@@ -168,10 +216,13 @@ class StateHubApp(EmulatorApp):
         kept = [event for event in self.progress if event["id"] != event_id]
         found = len(kept) < len(self.progress)
         self.progress = kept
+        self._save()
         return found
 
     def delete_note(self, key: str) -> bool:
-        return self.notes.pop(key, None) is not None
+        found = self.notes.pop(key, None) is not None
+        self._save()
+        return found
 
     def _list_workstreams(self, request: RecordedRequest, fault: str | None) -> Reply:
         return Reply(200, _with_status(self.workstreams, request))
@@ -202,6 +253,7 @@ class StateHubApp(EmulatorApp):
                 "created_at": datetime.now(UTC).isoformat(),
             }
             self.progress.append(event)
+            self._save()
             status = 201
         return _lost_response() if fault == "apply_then_500" else Reply(status, {"id": event["id"]})
 
@@ -240,6 +292,7 @@ class StateHubApp(EmulatorApp):
             "updated_at": now.isoformat(),
         }
         self.notes[note["key"]] = note
+        self._save()
         return _lost_response() if fault == "apply_then_500" else Reply(200 if previous else 201, {"id": note["id"]})
 
     def _list_notes(self, request: RecordedRequest, fault: str | None) -> Reply:
@@ -320,9 +373,12 @@ class StateHubEmulator(EmulatorHandle[StateHubApp]):
             return app.delete_note(key)
 
 
-def start_state_hub_emulator(*, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> StateHubEmulator:
-    """Start a State Hub emulator; with ``token``, every ``/api/`` call must bear it."""
-    return StateHubEmulator(StateHubApp(token=token), host=host, port=port)
+def start_state_hub_emulator(
+    *, token: str | None = None, host: str = "127.0.0.1", port: int = 0, state_file: Path | None = None
+) -> StateHubEmulator:
+    """Start a State Hub emulator; with ``token``, every ``/api/`` call must bear it; with
+    ``state_file``, its progress events and notes persist there (see the module docstring)."""
+    return StateHubEmulator(StateHubApp(token=token, state_file=state_file), host=host, port=port)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -332,12 +388,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="file holding the bearer token every /api/ call must carry (a file, not an argument, "
         "so that it stays out of the process list); default: no auth",
     )
+    parser.add_argument("--state-file", type=Path, help="keep progress events and notes in this JSON file across restarts")
     args = parser.parse_args(argv)
     token = None
     if args.token_file:
         with open(args.token_file, encoding="utf-8") as handle:
             token = handle.read().strip()
-    serve_until_terminated(start_state_hub_emulator(token=token, host=args.host, port=args.port))
+    serve_until_terminated(start_state_hub_emulator(token=token, host=args.host, port=args.port, state_file=args.state_file))
 
 
 if __name__ == "__main__":

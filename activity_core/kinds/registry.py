@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from activity_core.calibration.figures import Figure
 from activity_core.definitions.base import DefinitionBase
 from activity_core.kinds.instruction import kind as instruction
+from activity_core.kinds.instruction.figures import instruction_figures
 from activity_core.runs.activities import LifecycleActivities
 from activity_core.runs.evidence import NoteDraft, ProgressDraft
 from activity_core.runs.models import Evidence, KindOutcome
@@ -32,6 +34,8 @@ class Kind:
     note: Callable[[Any, RunRecord, KindOutcome], NoteDraft] | None = None
     frozen_workflows: Sequence[type] = field(default_factory=tuple)
     """Superseded workflow types kept registered for one release, so runs in flight finish."""
+    figures: Callable[[Any, Sequence[RunRecord]], Sequence[Figure]] | None = None
+    """The kind's calibration figures over a window's on-time scheduled runs (oldest first)."""
 
     @property
     def workflow_name(self) -> str:
@@ -51,6 +55,7 @@ KINDS: Mapping[str, Kind] = {
             progress=instruction.progress,
             note=instruction.note,
             frozen_workflows=(instruction.InstructionWorkflow,),
+            figures=instruction_figures,
         ),
     )
 }

@@ -2,7 +2,9 @@
 
 A verdict is stored before it is posted to State Hub, and the event id after: the row is
 what makes "exactly once per verdict" hold across a failed post and the retry that follows
-(see ``migrations/0002_calibration_feedback.sql``).
+(see ``migrations/0002_calibration_feedback.sql``). Each change of a reviewer's verdict on a
+run is a row of its own; recording the verdict the reviewer already holds finds that row
+(``migrations/0005_feedback_per_reviewer.sql``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ _COLUMNS = "id, run_row_id, verdict, note, reviewer, idempotency_key, progress_e
 _INSERT = f"""
 INSERT INTO calibration_feedback (run_row_id, verdict, note, reviewer, idempotency_key)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (run_row_id, verdict) DO NOTHING
+ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING {_COLUMNS}
+"""
+
+_REVIEWERS_ROWS = f"""
+SELECT {_COLUMNS} FROM calibration_feedback
+WHERE run_row_id = $1 AND reviewer IS NOT DISTINCT FROM $2
+ORDER BY recorded_at DESC, id DESC
 """
 
 # Only the first stored id wins, so two reviewers retrying at once cannot swap it afterwards.
@@ -55,21 +63,25 @@ class FeedbackStore:
         self._timeout = timeout
 
     async def record(
-        self, run_row_id: int, verdict: Verdict, *, note: str | None, reviewer: str | None, idempotency_key: str
+        self, run_row_id: int, verdict: Verdict, *, note: str | None, reviewer: str | None, key_base: str
     ) -> tuple[Feedback, bool]:
-        """The verdict's row and whether this call created it (False: it was recorded before,
-        and the stored note and reviewer are kept)."""
+        """The reviewer's verdict row and whether this call created it.
+
+        False: the reviewer's latest verdict on the run is this one already, and its stored
+        note is kept. The idempotency key is ``key_base``, plus the reviewer and the number of
+        the reviewer's earlier rows on the run when there are any, so a retry (or a race) of
+        the same change reuses exactly the key State Hub may have seen.
+        """
         async with self._pool.acquire(timeout=self._timeout) as conn:
-            row = await conn.fetchrow(
-                _INSERT, run_row_id, verdict, note, reviewer, idempotency_key, timeout=self._timeout
-            )
+            earlier = await conn.fetch(_REVIEWERS_ROWS, run_row_id, reviewer, timeout=self._timeout)
+            if earlier and earlier[0]["verdict"] == verdict:
+                return Feedback.model_validate(dict(earlier[0])), False
+            key = key_base + (f":{reviewer}" if reviewer else "") + (f":{len(earlier)}" if earlier else "")
+            row = await conn.fetchrow(_INSERT, run_row_id, verdict, note, reviewer, key, timeout=self._timeout)
             if row is not None:
                 return Feedback.model_validate(dict(row)), True
             row = await conn.fetchrow(
-                f"SELECT {_COLUMNS} FROM calibration_feedback WHERE run_row_id = $1 AND verdict = $2",
-                run_row_id,
-                verdict,
-                timeout=self._timeout,
+                f"SELECT {_COLUMNS} FROM calibration_feedback WHERE idempotency_key = $1", key, timeout=self._timeout
             )
         return Feedback.model_validate(dict(row)), False
 

@@ -1,7 +1,7 @@
 """What reviewers and operators read back from run history, and its retention.
 
-The reads serve ``calibration status`` and ``report``: a definition's scheduled runs within
-a window of ticks, which walks ``activity_runs_definition_schedule_idx`` over just that
+The reads serve ``calibration status`` and ``report``: the runs of a definition's ticks within
+a window, which walks ``activity_runs_definition_schedule_idx`` over just that
 window however long the history is. Retention (``runs prune``) works in bounded batches in
 ``started_at`` order, continuing after the last row it looked at, so each batch is an index
 range read and no statement holds locks on more than one batch.
@@ -19,10 +19,27 @@ from activity_core.store.runs import RUN_TIME
 
 RUN_COLUMNS = ", ".join(RunRecord.model_fields)
 
-SCHEDULED_RUNS_BETWEEN_SQL = f"""
+TICK_RUNS_BETWEEN_SQL = f"""
 SELECT {RUN_COLUMNS} FROM activity_runs
-WHERE definition_id = $1 AND trigger = 'schedule' AND scheduled_at BETWEEN $2 AND $3
-ORDER BY scheduled_at DESC, id DESC
+WHERE definition_id = $1 AND trigger IN ('schedule', 'late') AND tick_at BETWEEN $2 AND $3
+ORDER BY tick_at DESC, id DESC
+"""
+
+RUNS_STARTED_BETWEEN_SQL = f"""
+SELECT {RUN_COLUMNS} FROM activity_runs
+WHERE definition_id = $1 AND started_at BETWEEN $2 AND $3
+ORDER BY started_at DESC, id DESC
+"""
+
+RECENT_FINISHED_SQL = f"""
+SELECT {RUN_COLUMNS} FROM activity_runs
+WHERE definition_id = $1 AND status <> 'running'
+ORDER BY started_at DESC, id DESC
+LIMIT $2
+"""
+
+LAST_SCHEDULED_START_SQL = """
+SELECT max(started_at) FROM activity_runs WHERE definition_id = $1 AND trigger = 'schedule'
 """
 
 FIRST_SCHEDULED_AT_SQL = """
@@ -95,16 +112,32 @@ class HistoryStore:
         self._pool = pool
         self._timeout = timeout
 
-    async def scheduled_runs_between(self, definition_id: str, oldest: datetime, newest: datetime) -> list[RunRecord]:
-        """Scheduled runs whose tick lies in [oldest, newest], newest tick first."""
+    async def tick_runs_between(self, definition_id: str, oldest: datetime, newest: datetime) -> list[RunRecord]:
+        """The runs of the spec's ticks in [oldest, newest] (``schedule`` and ``late``), newest tick first."""
         async with self._pool.acquire(timeout=self._timeout) as conn:
-            rows = await conn.fetch(SCHEDULED_RUNS_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
+            rows = await conn.fetch(TICK_RUNS_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
+        return [RunRecord.model_validate(dict(row)) for row in rows]
+
+    async def runs_started_between(self, definition_id: str, oldest: datetime, newest: datetime) -> list[RunRecord]:
+        """Runs of every trigger started in [oldest, newest], newest first (what overlapped a tick)."""
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            rows = await conn.fetch(RUNS_STARTED_BETWEEN_SQL, definition_id, oldest, newest, timeout=self._timeout)
         return [RunRecord.model_validate(dict(row)) for row in rows]
 
     async def first_scheduled_at(self, definition_id: str) -> datetime | None:
         """The tick of the definition's first scheduled run: where its history, and so any
         streak, can start. None when the schedule never fired a recorded run."""
         return await self._fetchval(FIRST_SCHEDULED_AT_SQL, definition_id)
+
+    async def recent_finished(self, definition_id: str, limit: int) -> list[RunRecord]:
+        """The definition's last ``limit`` finished runs of every trigger, newest first."""
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            rows = await conn.fetch(RECENT_FINISHED_SQL, definition_id, limit, timeout=self._timeout)
+        return [RunRecord.model_validate(dict(row)) for row in rows]
+
+    async def last_scheduled_start(self, definition_id: str) -> datetime | None:
+        """When the definition's newest on-time scheduled run started."""
+        return await self._fetchval(LAST_SCHEDULED_START_SQL, definition_id)
 
     async def latest_report(self, definition_id: str) -> RunRecord | None:
         """The newest run that produced a ranked report (clean or partial), of either trigger,

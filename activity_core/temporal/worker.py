@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from activity_core.calibration.liveness import export_liveness
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.definitions.base import CallCeilings
@@ -33,6 +34,7 @@ from activity_core.observability.metrics import (
     temporal_prometheus_runtime,
 )
 from activity_core.settings import Settings
+from activity_core.store.history import HistoryStore
 from activity_core.store.pool import create_pool
 from activity_core.runs.services import Services
 from activity_core.store.runs import RunStore
@@ -193,6 +195,14 @@ async def serve(
                 graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
             )
             await running.enter_async_context(worker)
+            liveness = asyncio.create_task(
+                export_liveness(
+                    HistoryStore(services.runs.pool, timeout=settings.db_command_timeout_seconds),
+                    lambda: [loaded.definition for loaded in load_all(settings.definitions_dir, call_ceilings(settings)).values()],
+                    metrics,
+                )
+            )
+            running.callback(liveness.cancel)
             log.info(
                 "worker polling task queue %s; health listener %s",
                 settings.task_queue,

@@ -1,16 +1,26 @@
 """Load a page in real headless Chromium and read back what it rendered.
 
 ``--dump-dom`` prints the DOM after the page loaded (and after any script would have run), so
-assertions see what a reviewer's browser builds, not the bytes we wrote.
+assertions see what a reviewer's browser builds, not the bytes we wrote. ``layout_at`` drives
+Chromium over its DevTools protocol to measure the page at a phone's and a desktop's width
+(the measuring script is the protocol's own; the page's scripts stay blocked by its CSP).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import subprocess
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from activity_core.devstack.embedded import free_port
 
 _FLAGS = [
     "--headless",
@@ -33,14 +43,6 @@ async def _chromium(binary: str, profile: Path, *args: str) -> str:
 
 async def render_dom(binary: str, page: Path, tmp: Path) -> Dom:
     return Dom.parse(await _chromium(binary, tmp / "chromium-profile", "--dump-dom", page.resolve().as_uri()))
-
-
-async def screenshot(binary: str, page: Path, png: Path, tmp: Path, *, width: int = 1040, height: int = 1800) -> None:
-    await _chromium(
-        binary, tmp / "chromium-profile", "--hide-scrollbars", f"--window-size={width},{height}",
-        f"--screenshot={png.resolve()}", page.resolve().as_uri(),
-    )
-    assert png.stat().st_size > 10_000
 
 
 @dataclass
@@ -97,3 +99,88 @@ class Dom(HTMLParser):
         found = self.select(selector)
         assert found, f"nothing matches {selector!r}"
         return " ".join("".join(found[0].text).split())
+
+
+# --- the DevTools protocol: layout at a given width, and screenshots --------------------
+
+_LAYOUT_JS = """(() => {
+  const box = (element) => { if (!element) return null; const b = element.getBoundingClientRect();
+    return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width}; };
+  return {
+    viewport: window.innerWidth,
+    documentWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    documentHeight: Math.max(document.documentElement.scrollHeight, document.body.scrollHeight),
+    title: document.title,
+    scripts: document.scripts.length,
+    headline: box(document.querySelector('h2.gate-headline')),
+    checklist: box(document.querySelector('#checklist')),
+    cards: [...document.querySelectorAll('#checklist .card')].map(box),
+    cells: [...document.querySelectorAll('.timeline .cell')].map(box),
+  };
+})()"""
+
+
+@dataclass
+class _DevTools:
+    socket: Any
+    next_id: int = 0
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        await self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), 30))
+            if message.get("id") == self.next_id:
+                assert "error" not in message, message
+                return message.get("result", {})
+
+    async def until(self, event: str) -> None:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), 30))
+            if message.get("method") == event:
+                return
+
+
+async def layout_at(binary: str, page: Path, tmp: Path, *, width: int, height: int, png: Path | None = None) -> dict[str, Any]:
+    """Load ``page`` in headless Chromium with a ``width`` x ``height`` viewport (a phone's when
+    narrow) and return where things landed; with ``png``, a full-page screenshot too."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        binary, *_FLAGS, f"--user-data-dir={tmp / f'cdp-profile-{width}'}", f"--remote-debugging-port={port}",
+        "--remote-allow-origins=*", "about:blank",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        target = await _page_target(port)
+        async with websockets.connect(target, max_size=None) as socket:
+            tools = _DevTools(socket)
+            await tools.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=width < 600)
+            await tools.call("Page.enable")
+            await tools.call("Page.navigate", url=page.resolve().as_uri())
+            await tools.until("Page.loadEventFired")
+            measured = (await tools.call("Runtime.evaluate", expression=_LAYOUT_JS, returnByValue=True))["result"]["value"]
+            if png is not None:
+                shot = await tools.call(
+                    "Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                    clip={"x": 0, "y": 0, "width": width, "height": measured["documentHeight"], "scale": 1},
+                )
+                png.write_bytes(base64.b64decode(shot["data"]))
+            return measured
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def _page_target(port: int) -> str:
+    deadline = asyncio.get_running_loop().time() + 30
+    async with httpx.AsyncClient() as client:
+        while True:
+            try:
+                targets = (await client.get(f"http://127.0.0.1:{port}/json/list")).json()
+                pages = [t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page"]
+                if pages:
+                    return pages[0]
+            except httpx.HTTPError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, "chromium's DevTools endpoint never came up"
+            await asyncio.sleep(0.1)

@@ -29,9 +29,9 @@ def make_run(day: date, *, id: int = 1, status: str = "clean", trigger: str = "s
         "workflow_id": f"daily-statehub-wsjf-triage-{tick:%Y-%m-%dT%H:%M:%SZ}",
         "run_id": f"run-{id}",
         "trigger": trigger,
-        "scheduled_at": tick if trigger == "schedule" else None,
-        "tick_at": tick if trigger == "schedule" else None,
-        "start_lag_seconds": 2.0 if trigger == "schedule" else None,
+        "scheduled_at": tick if trigger in ("schedule", "late") else None,
+        "tick_at": tick if trigger in ("schedule", "late") else None,
+        "start_lag_seconds": {"schedule": 2.0, "late": 2 * 86400.0}.get(trigger),
         "local_date": day,
         "started_at": started,
         "finished_at": None if status == "running" else started + timedelta(seconds=40),
@@ -72,7 +72,7 @@ def evidence(**checks: Check) -> dict[Piece, Evidence]:
 
 
 def tick_evidence(day: date, kind: str, *, row_id: int = 1) -> TickEvidence:
-    """A tick of a given kind: ok, missed, pending, or the name of a piece that failed/unknown
+    """A tick of a given kind: ok, missed, pending, late (its only run a clean backfill), or the name of a piece that failed/unknown
     (``note-failed``, ``progress-unknown``)."""
     tick = SPEC.tick_on(day)
     if kind == "missed":
@@ -82,5 +82,8 @@ def tick_evidence(day: date, kind: str, *, row_id: int = 1) -> TickEvidence:
     run = RunRef(row_id=row_id, workflow_id=f"wf-{day}", run_id="r", status="clean")
     if kind == "ok":
         return TickEvidence(tick=tick, local_date=day, run=run, evidence=evidence())
+    if kind == "late":
+        late = RunRef(row_id=row_id, workflow_id=f"wf-{day}", run_id="r", status="clean", trigger="late", start_lag_seconds=9000.0)
+        return TickEvidence(tick=tick, local_date=day, run=late, evidence=evidence())
     piece, _, check = kind.partition("-")
     return TickEvidence(tick=tick, local_date=day, run=run, evidence=evidence(**{piece: Check(check)}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
@@ -16,6 +17,7 @@ from activity_core.calibration.gate import (
     is_pending,
     newest_tick_day,
     runs_by_tick,
+    version_diff,
 )
 from tests.history.factories import SPEC, make_run, tick_evidence
 
@@ -63,6 +65,30 @@ def test_a_missed_tick_breaks_and_a_pending_one_is_skipped() -> None:
     assert "missed" in gate("missed").broken_by
 
 
+def test_a_tick_whose_only_run_is_late_breaks_the_streak_with_its_lag() -> None:
+    report = gate("ok", "late", "ok", "ok")
+    assert report.streak == 1 and report.broken_at == 1
+    assert report.broken_by == (
+        "tick 2026-06-30 (run 2): late: its only run started 2.5 h after the tick (a catch-up or a backfill, which never counts)"
+    )
+
+
+def test_only_runs_of_the_newest_versions_count_and_the_change_is_marked() -> None:
+    old = {"model": "m-1", "prompt_template_sha256": "a" * 64, "item_schema": "report-item.v1"}
+    new = {**old, "model": "m-2"}
+    ticks = walk("ok", "ok", "ok", "ok")
+    ticks = [replace(t, run=replace(t.run, versions=new if i < 2 else old)) for i, t in enumerate(ticks)]
+    report = evaluate("triage", ticks, required=3, now=NOW, reached_history_start=False)
+
+    assert report.streak == 2 and report.broken_at == 2 and not report.met
+    assert "versions: made by other versions than the newest run (model m-1 → m-2)" in report.broken_by
+    assert [t.version_change for t in report.ticks] == [None, "model m-1 → m-2", None, None]
+    assert report.as_dict()["ticks"][1]["version_change"] == "model m-1 → m-2"
+    sha = {**new, "prompt_template_sha256": "b" * 64}
+    assert version_diff(sha, new) == "prompt_template_sha256 aaaaaaaaaaaa → bbbbbbbbbbbb"
+    assert version_diff(None, new) == "item_schema report-item.v1 → none; model m-2 → none; prompt_template_sha256 aaaaaaaaaaaa → none"
+
+
 def test_the_json_shape_names_every_check() -> None:
     data = gate("note-failed").as_dict()
     assert data["met"] is False and data["streak"] == 0
@@ -70,7 +96,7 @@ def test_the_json_shape_names_every_check() -> None:
     assert data["ticks"][0]["run"]["row_id"] == 1
 
 
-KINDS = st.sampled_from(["ok", "missed", "pending", "row-failed", "temporal-unknown", "note-failed", "progress-unknown"])
+KINDS = st.sampled_from(["ok", "missed", "pending", "late", "row-failed", "temporal-unknown", "note-failed", "progress-unknown"])
 
 
 @given(st.lists(KINDS, max_size=20), st.integers(min_value=1, max_value=5))
@@ -102,10 +128,13 @@ def test_a_tick_is_pending_only_within_its_execution_window_and_without_a_finish
     assert not is_pending(tick, None, SPEC, tick + timedelta(seconds=SPEC.execution_timeout_seconds))
 
 
-def test_of_several_rows_for_one_tick_the_newest_is_the_tick_run() -> None:
+def test_of_several_rows_for_one_tick_the_scheduled_then_the_newest_is_the_tick_run() -> None:
     newer, older = make_run(NEWEST, id=9), make_run(NEWEST, id=3)
     assert runs_by_tick([newer, older]) == {newer.scheduled_at: newer}
-    assert runs_by_tick([make_run(NEWEST, trigger="manual")]) == {}
+    assert runs_by_tick([make_run(NEWEST, trigger="manual"), make_run(NEWEST, trigger="trigger")]) == {}
+    backfill = make_run(NEWEST, id=12, trigger="late")
+    assert runs_by_tick([backfill, older]) == {older.tick_at: older}
+    assert runs_by_tick([backfill]) == {backfill.tick_at: backfill}
 
 
 def test_problem_lists_every_piece_that_did_not_pass() -> None:

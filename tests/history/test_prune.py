@@ -23,8 +23,9 @@ NOW = datetime.now(UTC)
 # 'steady' never failed, so all of its scheduled runs are one streak.
 _FILL = """
 INSERT INTO activity_runs
-    (definition_id, workflow_id, run_id, trigger, scheduled_at, local_date, started_at, finished_at, status, raw_content)
+    (definition_id, workflow_id, run_id, trigger, scheduled_at, tick_at, local_date, started_at, finished_at, status, raw_content)
 SELECT d, d || '-' || g || '-' || t, 'r', t,
+       CASE WHEN t = 'schedule' THEN $1::timestamptz - g * interval '1 day' END,
        CASE WHEN t = 'schedule' THEN $1::timestamptz - g * interval '1 day' END,
        ($1::timestamptz - g * interval '1 day')::date,
        $1::timestamptz - g * interval '1 day' + interval '12 hours',
