@@ -7,6 +7,7 @@ import asyncio
 import sys
 from datetime import datetime, timedelta, timezone
 
+from activity_core.commands.runs import render_run_tasks
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_all
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput, RunStatus
@@ -16,6 +17,7 @@ from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
 from activity_core.store.pool import StoreError
+from activity_core.store.tasks import TaskSpawnLog
 from activity_core.kinds.registry import KINDS
 from activity_core.temporal.worker import ServiceEndpoints, call_ceilings, connect_temporal, create_worker, open_services
 
@@ -142,4 +144,8 @@ async def _trigger_and_report(client, deps, settings: Settings, definitions: dic
     summary = result_task.result()
     record = await deps.runs.get_run(handle.id)
     print(render_run(record) if record else f"run finished with status {summary.status} (no row found)")
+    spawn_log = TaskSpawnLog(deps.runs.pool, timeout=settings.db_command_timeout_seconds)
+    spawned = await spawn_log.rows_of_run(record.workflow_id, record.run_id) if record else []
+    if spawned:  # the task specs it planned: what a null-mode review reads
+        print(render_run_tasks(spawned))
     return 1 if RunStatus(summary.status).failed else 0

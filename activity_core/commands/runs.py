@@ -26,6 +26,7 @@ from activity_core.settings import Settings
 from activity_core.store import RunQuery, RunRecord, RunStore, StoreError, create_pool
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore, PruneResult
+from activity_core.store.tasks import SpawnRow, TaskSpawnLog
 from activity_core.runs.models import RunStatus, Trigger
 
 LIST_FIELDS = (
@@ -69,6 +70,7 @@ class Stores:
     runs: RunStore
     history: HistoryStore
     feedback: FeedbackStore
+    tasks: TaskSpawnLog
 
 
 @asynccontextmanager
@@ -80,6 +82,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             runs=RunStore(pool, timeout=timeout),
             history=HistoryStore(pool, timeout=timeout),
             feedback=FeedbackStore(pool, timeout=timeout),
+            tasks=TaskSpawnLog(pool, timeout=timeout),
         )
     finally:
         await pool.close()
@@ -225,22 +228,38 @@ def _dash(value: object) -> str:
 
 def handle_show(args: argparse.Namespace) -> int:
     return _with_stores(
-        "runs show", lambda stores: show_run(stores.runs, args.run, as_json=args.json, replay_dir=args.replay_files)
+        "runs show",
+        lambda stores: show_run(stores.runs, args.run, as_json=args.json, replay_dir=args.replay_files, tasks=stores.tasks),
     )
 
 
-async def show_run(runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None) -> int:
+async def show_run(
+    runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None, tasks: TaskSpawnLog | None = None
+) -> int:
     record = await runs.get_run(ref)
     if record is None:
         fail("runs show", f"no run with row id or workflow id {ref!r} in activity_runs (see `activity-core runs list`)")
         return 1
     if replay_dir is not None:
         return write_replay_files(record, replay_dir)
+    spawned = await tasks.rows_of_run(record.workflow_id, record.run_id) if tasks is not None else []
     if as_json:
-        print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": temporal_show_command(record)}, indent=2))
+        from activity_core.commands.tasks import listed  # commands.tasks imports this module
+
+        shown = {**record.model_dump(mode="json"), "temporal_history_command": temporal_show_command(record)}
+        print(json.dumps({**shown, "task_specs": [listed(row) for row in spawned]}, indent=2))
     else:
         print(render_run(record))
+        if spawned:
+            print(render_run_tasks(spawned))
     return 0
+
+
+def render_run_tasks(rows: list[SpawnRow]) -> str:
+    """A run's task specs under its report, as ``runs show`` and ``run`` print them."""
+    from activity_core.commands.tasks import render_task_rows  # commands.tasks imports this module
+
+    return f"\ntask specs ({len(rows)}; `activity-core tasks show KEY` for one):\n{render_task_rows(rows)}"
 
 
 def write_replay_files(record: RunRecord, directory: Path) -> int:

@@ -1,9 +1,9 @@
 """The local stack: whatever the environment does not name, started here.
 
 Each service is used from the environment when its variable is set (TEMPORAL_ADDRESS,
-DATABASE_URL, LLM_CONNECT_URL, STATE_HUB_URL) and otherwise started embedded: the Temporal
-dev server, PostgreSQL from pgserver (data under ACTIVITY_CORE_DATA_DIR), and the two
-emulators. Progress goes to the ``report`` callback, since a first start can take a while.
+DATABASE_URL, LLM_CONNECT_URL, STATE_HUB_URL, ISSUE_CORE_URL) and otherwise started
+embedded: the Temporal dev server, PostgreSQL from pgserver (data under ACTIVITY_CORE_DATA_DIR),
+and the three emulators (issue-core's tasks persist under the data dir too). Progress goes to the ``report`` callback, since a first start can take a while.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 from activity_core.devstack.embedded import start_postgres, start_temporal
+from activity_core.devstack.issue_core_emulator import start_issue_core_emulator
 from activity_core.devstack.llm_connect_emulator import start_llm_connect_emulator
 from activity_core.devstack.state_hub_emulator import start_state_hub_emulator
 from activity_core.settings import Settings
@@ -81,10 +82,23 @@ def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iter
             llm_url = llm.url
             report(f"  llm-connect emulator: {llm_url}")
 
+        issue_core_url, issue_core_token = settings.issue_core_url, settings.issue_core_bearer()
+        if issue_core_url:
+            report(f"  issue-core: using ISSUE_CORE_URL={issue_core_url} (ISSUE_SINK_TYPE={settings.issue_sink_type})")
+        else:
+            issue_core_token = secrets.token_urlsafe(24)
+            with _step(report, f"issue-core emulator (tasks in {data_dir / 'issue-core'})"):
+                issue_core = start_issue_core_emulator(token=issue_core_token, data_dir=data_dir / "issue-core")
+            stack.callback(issue_core.stop)
+            issue_core_url = issue_core.url
+            report(f"  issue-core emulator: {issue_core_url} (ISSUE_SINK_TYPE={settings.issue_sink_type})")
+
         yield ServiceEndpoints(
             temporal_address=temporal_address,
             database_dsn=dsn,
             llm_connect_url=llm_url,
             state_hub_url=state_hub_url,
             state_hub_token=token,
+            issue_core_url=issue_core_url,
+            issue_core_token=issue_core_token,
         )

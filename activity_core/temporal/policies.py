@@ -51,6 +51,25 @@ BOOKKEEPING = StepPolicy(
 )
 
 
+# Task emission: a few specs, each a lookup and at most a write or two to issue-core (every
+# call bounded by ISSUE_CORE_TIMEOUT_SECONDS). An attempt that leaves a spec unknown (an
+# ambiguous write) fails retryably so the next one reconciles it by lookup; the last attempt
+# records instead of failing. The heartbeat notices a worker killed mid-send within seconds.
+TASK_EMISSION_BUDGET = timedelta(minutes=15)
+TASK_EMISSION = StepPolicy(
+    start_to_close=timedelta(minutes=5),
+    schedule_to_close=TASK_EMISSION_BUDGET,
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=MAX_RETRY_INTERVAL,
+        maximum_attempts=6,
+        non_retryable_error_types=FINAL_FAILURES,
+    ),
+    heartbeat=timedelta(seconds=10),
+)
+
+
 def service_call(
     call_seconds: float,
     *,
