@@ -56,18 +56,22 @@ BOOKKEEPING = StepPolicy(
 # ambiguous write) fails retryably so the next one reconciles it by lookup; the last attempt
 # records instead of failing. The heartbeat notices a worker killed mid-send within seconds.
 TASK_EMISSION_BUDGET = timedelta(minutes=15)
-TASK_EMISSION = StepPolicy(
-    start_to_close=timedelta(minutes=5),
-    schedule_to_close=TASK_EMISSION_BUDGET,
-    retry=RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=MAX_RETRY_INTERVAL,
-        maximum_attempts=6,
-        non_retryable_error_types=FINAL_FAILURES,
-    ),
-    heartbeat=timedelta(seconds=10),
-)
+TASK_EMISSION_ATTEMPTS = 6
+
+
+def task_emission(retry_initial_seconds: float) -> StepPolicy:
+    return StepPolicy(
+        start_to_close=timedelta(minutes=5),
+        schedule_to_close=TASK_EMISSION_BUDGET,
+        retry=RetryPolicy(
+            initial_interval=timedelta(seconds=retry_initial_seconds),
+            backoff_coefficient=2.0,
+            maximum_interval=MAX_RETRY_INTERVAL,
+            maximum_attempts=TASK_EMISSION_ATTEMPTS,
+            non_retryable_error_types=FINAL_FAILURES,
+        ),
+        heartbeat=timedelta(seconds=10),
+    )
 
 
 def service_call(

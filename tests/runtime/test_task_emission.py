@@ -34,6 +34,8 @@ from activity_core.store.history import HistoryStore
 from activity_core.store.models import RunQuery, RunRecord
 from activity_core.store.tasks import SpawnRow, TaskSpawnLog
 from activity_core.temporal.awaiting import await_run
+from activity_core.tasks.emission import unsettled
+from activity_core.temporal.policies import TASK_EMISSION_ATTEMPTS
 from activity_core.temporal.schedules import sync_schedules
 from tests.fixtures.runtime import TriageHarness, harness_for
 from tests.runtime.test_worker_process import _start_worker, _worker_env, reaper  # noqa: F401  (a fixture)
@@ -289,8 +291,9 @@ async def test_an_ambiguous_create_is_unknown_then_reconciled_by_lookup_to_one_t
     stack: OpenStack, issue_core: IssueCoreEmulator, fault: str, client_timeout: float
 ) -> None:
     """The timeout case: the emulator stores the task 1.5 s after the request, the client gave
-    up after 1 s, and the activity's retry (1 s later) finds it by its key."""
-    async with stack("rest", tasks=ONE_TASK, issue_core_timeout_seconds=client_timeout) as h:
+    up after 1 s, and the activity's retry (2 s later) finds it by its key."""
+    patient = {"evidence": {"retry_initial_seconds": 2}}  # the first retry's backoff
+    async with stack("rest", tasks=ONE_TASK, definition=patient, issue_core_timeout_seconds=client_timeout) as h:
         issue_core.queue_faults("tasks_create", fault)
         summary, handle = await h.run_manual()
         row = await h.runs.get_run(handle.id)
@@ -316,6 +319,28 @@ async def test_503s_then_healthy_create_the_task_once(stack: OpenStack, issue_co
     assert len(issue_core.tasks()) == 1
     assert requests(issue_core) == {"tasks_find": 3, "tasks_create": 3}
     assert [attempt for attempt, _ in _emission_attempts(history)] == [3]
+
+
+async def test_issue_core_down_through_every_attempt_leaves_the_spec_unknown_and_the_report_standing(
+    stack: OpenStack, issue_core: IssueCoreEmulator
+) -> None:
+    """Each create may have applied (a 503 after sending), so each attempt looks the key up
+    first; the last attempt records the unknown spec instead of failing the step."""
+    async with stack("rest", tasks=ONE_TASK) as h:
+        issue_core.queue_faults("tasks_create", *["http_503"] * TASK_EMISSION_ATTEMPTS)
+        summary, handle = await h.run_manual()
+        row = await h.runs.get_run(handle.id)
+        (spec,) = await spawned(h, row)
+        history = await handle.fetch_history()
+
+    assert summary.status == row.status == "clean" and row.items_kept
+    assert "1 unknown, 1 unsettled" in (summary.detail or "")
+    assert spec.state.value == "unknown" and spec.attempts == TASK_EMISSION_ATTEMPTS and spec.finished_at is None
+    assert row.result["tasks"]["counts"]["unknown"] == 1 and row.result["tasks"]["pending"] == 1
+    assert unsettled(row.result) == "task specs 1 unknown"  # what the calibration gate reads
+    assert issue_core.tasks() == []
+    assert requests(issue_core) == {"tasks_find": TASK_EMISSION_ATTEMPTS, "tasks_create": TASK_EMISSION_ATTEMPTS}
+    assert [attempt for attempt, _ in _emission_attempts(history)] == [TASK_EMISSION_ATTEMPTS]
 
 
 async def test_a_422_fails_the_spec_with_its_message_and_the_run_keeps_its_report_status(

@@ -99,6 +99,7 @@ class InstructionActivities:
             state_hub_call_seconds=self._services.ceilings.state_hub_call_seconds,
             state_hub_retry_total_seconds=definition.evidence.state_hub_retry_total_seconds,
             emits_tasks=definition.tasks is not None,
+            task_retry_initial_seconds=definition.evidence.retry_initial_seconds,
         )
 
     @activity.defn

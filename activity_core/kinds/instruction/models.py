@@ -25,6 +25,7 @@ class InstructionPlan:
     state_hub_retry_total_seconds: int
     emits_tasks: bool = False
     """The definition declares a ``tasks`` block (False in the histories of runs planned before it existed)."""
+    task_retry_initial_seconds: float = 2.0
 
 
 @dataclass(frozen=True)

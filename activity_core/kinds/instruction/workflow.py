@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activity_core.runs.failures import StepFailed, read_failure
     from activity_core.runs.lifecycle import run_lifecycle
     from activity_core.runs.models import KindOutcome, RunIdentity, RunInput, RunRef, RunStatus, RunSummary
-    from activity_core.temporal.policies import BOOKKEEPING, TASK_EMISSION, StepPolicy, service_call
+    from activity_core.temporal.policies import BOOKKEEPING, StepPolicy, service_call, task_emission
 
 WORKFLOW_NAME = "InstructionRun"
 # ADR-007: runs recorded before task emission existed replay without the step.
@@ -71,15 +71,15 @@ class _Steps:
             message = "no item survived the boundary; see the quarantined items"
             return KindOutcome(RunStatus.FAILED_OUTPUT.value, message, detail, self.timings)
         if plan.emits_tasks and workflow.patched(EMIT_TASKS_PATCH):
-            detail = f"{detail}; {await self._emit_tasks(run)}"
+            detail = f"{detail}; {await self._emit_tasks(plan, run)}"
         return KindOutcome(status=judgement.status, detail=detail, timings=self.timings)
 
-    async def _emit_tasks(self, run: RunRef) -> str:
+    async def _emit_tasks(self, plan: InstructionPlan, run: RunRef) -> str:
         """The emission's one-line account; its failure is told, never the run's status."""
         mark = workflow.time()
         try:
             emission: TaskEmission = await workflow.execute_activity_method(
-                steps.emit_tasks, run, **TASK_EMISSION.options()
+                steps.emit_tasks, run, **task_emission(plan.task_retry_initial_seconds).options()
             )
             return emission.describe()
         except ActivityError as error:
