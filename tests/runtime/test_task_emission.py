@@ -33,8 +33,8 @@ from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.store.models import RunQuery, RunRecord
 from activity_core.store.tasks import SpawnRow, TaskSpawnLog
-from activity_core.temporal.awaiting import await_run
 from activity_core.tasks.emission import unsettled
+from activity_core.temporal.awaiting import await_run
 from activity_core.temporal.policies import TASK_EMISSION_ATTEMPTS
 from activity_core.temporal.schedules import sync_schedules
 from tests.fixtures.runtime import TriageHarness, harness_for
@@ -192,7 +192,12 @@ async def test_dry_run_logs_exactly_the_request_that_rest_then_sends(
         rest_row, rest_rows = await manual(h)
     assert states(rest_rows) == ["created"] * 3
     sent = [
-        {"method": r.method, "path": r.path, "headers": {"Idempotency-Key": r.headers["idempotency-key"]}, "body": r.json()}
+        {
+            "method": r.method,
+            "path": r.path,
+            "headers": {"Idempotency-Key": r.headers["idempotency-key"]},
+            "body": r.json(),
+        }
         for r in issue_core.requests("tasks_create")
     ]
     # The one difference: each request names the run that proposed it.
@@ -277,7 +282,10 @@ def _emission_attempts(history) -> list[tuple[int, str]]:
         and e.activity_task_scheduled_event_attributes.activity_type.name == "emit_tasks"
     }
     return [
-        (e.activity_task_started_event_attributes.attempt, e.activity_task_started_event_attributes.last_failure.message)
+        (
+            e.activity_task_started_event_attributes.attempt,
+            e.activity_task_started_event_attributes.last_failure.message,
+        )
         for e in history.events
         if e.HasField("activity_task_started_event_attributes")
         and e.activity_task_started_event_attributes.scheduled_event_id in scheduled
@@ -400,7 +408,10 @@ async def test_the_calibration_gate_does_not_count_a_scheduled_run_whose_spec_fa
 
 
 async def test_a_worker_killed_between_send_and_record_files_the_task_once(
-    stack: OpenStack, issue_core: IssueCoreEmulator, tmp_path, reaper  # noqa: F811  (the fixture imported above)
+    stack: OpenStack,
+    issue_core: IssueCoreEmulator,
+    tmp_path,
+    reaper,  # noqa: F811  (the fixture imported above)
 ) -> None:
     """The create is held 4 s by the emulator (which then stores it); the worker process is
     SIGKILLed while it waits, and the activity's retry on another worker (once the heartbeat

@@ -152,7 +152,7 @@ def note_markdown(definition: InstructionDefinition, record: RunRecord, outcome:
         lines += ["", "## Task specs", "", _task_counts(tasks) + ".", ""]
         lines += ["| # | state | candidate | task | key, reason or error |", "|---|---|---|---|---|"]
         lines += [
-            f"| {_cell(t['rank'])} | {t['state']} | `{_cell(t['candidate'])}` | {_task_link(t)} | "
+            f"| {_cell(t['rank'] if t['rank'] is not None else '-')} | {t['state']} | `{_cell(t['candidate'])}` | {_task_link(t)} | "
             f"{_cell(t['reason'] or t['error'] or t['idempotency_key'])} |"
             for t in tasks["tasks"]
         ]
