@@ -51,29 +51,6 @@ BOOKKEEPING = StepPolicy(
 )
 
 
-# Task emission: a few specs, each a lookup and at most a write or two to issue-core (every
-# call bounded by ISSUE_CORE_TIMEOUT_SECONDS). An attempt that leaves a spec unknown (an
-# ambiguous write) fails retryably so the next one reconciles it by lookup; the last attempt
-# records instead of failing. The heartbeat notices a worker killed mid-send within seconds.
-TASK_EMISSION_BUDGET = timedelta(minutes=15)
-TASK_EMISSION_ATTEMPTS = 6
-
-
-def task_emission(retry_initial_seconds: float) -> StepPolicy:
-    return StepPolicy(
-        start_to_close=timedelta(minutes=5),
-        schedule_to_close=TASK_EMISSION_BUDGET,
-        retry=RetryPolicy(
-            initial_interval=timedelta(seconds=retry_initial_seconds),
-            backoff_coefficient=2.0,
-            maximum_interval=MAX_RETRY_INTERVAL,
-            maximum_attempts=TASK_EMISSION_ATTEMPTS,
-            non_retryable_error_types=FINAL_FAILURES,
-        ),
-        heartbeat=timedelta(seconds=10),
-    )
-
-
 def service_call(
     call_seconds: float,
     *,
@@ -94,4 +71,24 @@ def service_call(
             non_retryable_error_types=FINAL_FAILURES,
         ),
         heartbeat=timedelta(seconds=heartbeat_seconds) if heartbeat_seconds else None,
+    )
+
+
+# Task emission: a few specs, each a lookup and at most a write or two to issue-core (every
+# call bounded by ISSUE_CORE_TIMEOUT_SECONDS). An attempt that leaves a spec unknown (an
+# ambiguous write) fails retryably so the next one reconciles it by lookup; the last attempt
+# records instead of failing. The heartbeat notices a worker killed mid-send within seconds.
+TASK_EMISSION_BUDGET = timedelta(minutes=15)
+TASK_EMISSION_ATTEMPTS = 6
+TASK_EMISSION_ATTEMPT_SECONDS = 270
+TASK_EMISSION_HEARTBEAT_SECONDS = 10
+
+
+def task_emission(retry_initial_seconds: float) -> StepPolicy:
+    return service_call(
+        TASK_EMISSION_ATTEMPT_SECONDS,
+        retry_total_seconds=TASK_EMISSION_BUDGET.total_seconds(),
+        retry_initial_seconds=retry_initial_seconds,
+        max_attempts=TASK_EMISSION_ATTEMPTS,
+        heartbeat_seconds=TASK_EMISSION_HEARTBEAT_SECONDS,
     )
