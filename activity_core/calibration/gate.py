@@ -55,6 +55,7 @@ from activity_core.runs.models import Evidence as Declared
 from activity_core.store.feedback import Feedback, FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.store.models import RunRecord
+from activity_core.tasks.emission import unsettled
 
 Spec = DailySchedule | IntervalSchedule
 
@@ -576,6 +577,8 @@ async def _nothing() -> set[str]:
 
 
 def _row_check(run: RunRecord) -> Evidence:
+    if run.status == "clean" and (tasks := unsettled(run.result)):
+        return Evidence(Check.FAILED, f"status clean, but {tasks} (activity-core tasks list --run {run.id})")
     if run.status == "clean":
         return Evidence(Check.PASSED, "status clean")
     if run.status == "running":

@@ -23,6 +23,7 @@ from activity_core.commands.common import load_definitions
 from activity_core.commands.errors import ExitCode, UsageError
 from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.definitions.loader import DefinitionNotFound
+from activity_core.commands.runs import render_run_tasks
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput, RunStatus
 from activity_core.runs.report import render_run
@@ -31,6 +32,7 @@ from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
 from activity_core.temporal.worker import ServiceEndpoints, connect_temporal, create_worker, open_services
+from activity_core.store.tasks import TaskSpawnLog
 from activity_core.kinds.registry import KINDS
 
 DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"
@@ -229,4 +231,8 @@ async def _trigger_and_report(
         print(f"run finished with status {summary.status} (no row found)")
     else:
         print(render_run(record, temporal_address=endpoints.temporal_address))
+        spawn_log = TaskSpawnLog(deps.runs.pool, timeout=settings.db_command_timeout_seconds)
+        spawned = await spawn_log.rows_of_run(record.workflow_id, record.run_id)
+        if spawned:  # the task specs it planned: what a null-mode review reads
+            print(render_run_tasks(spawned))
     return ExitCode.FAILED if RunStatus(summary.status).failed else ExitCode.OK

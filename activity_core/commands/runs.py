@@ -26,6 +26,7 @@ from activity_core.settings import Settings
 from activity_core.store import RunQuery, RunRecord, RunStore, create_pool
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore, PruneResult
+from activity_core.store.tasks import SpawnRow, TaskSpawnLog
 
 LIST_FIELDS = (
     "id", "definition_id", "local_date", "trigger", "status", "items_kept", "items_quarantined",
@@ -49,6 +50,7 @@ class Stores:
     runs: RunStore
     history: HistoryStore
     feedback: FeedbackStore
+    tasks: TaskSpawnLog
 
 
 @asynccontextmanager
@@ -60,6 +62,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             runs=RunStore(pool, timeout=timeout),
             history=HistoryStore(pool, timeout=timeout),
             feedback=FeedbackStore(pool, timeout=timeout),
+            tasks=TaskSpawnLog(pool, timeout=timeout),
         )
     finally:
         await pool.close()
@@ -189,26 +192,46 @@ def handle_show(args: argparse.Namespace) -> int:
             as_json=args.json,
             replay_dir=args.replay_files,
             temporal_address=args.settings.temporal_address,
+            tasks=stores.tasks,
         )
 
     return _with_stores(args.settings, show)
 
 
 async def show_run(
-    runs: RunStore, ref: str, *, as_json: bool, replay_dir: Path | None = None, temporal_address: str | None = None
+    runs: RunStore,
+    ref: str,
+    *,
+    as_json: bool,
+    replay_dir: Path | None = None,
+    temporal_address: str | None = None,
+    tasks: TaskSpawnLog | None = None,
 ) -> int:
-    """The run in full; with ``temporal_address`` its history command can be pasted as is."""
+    """The run in full, with its task specs; with ``temporal_address`` its history command can be pasted as is."""
     record = await runs.get_run(ref)
     if record is None:
         raise RunNotFound(ref)
     if replay_dir is not None:
         return write_replay_files(record, replay_dir)
+    spawned = await tasks.rows_of_run(record.workflow_id, record.run_id) if tasks is not None else []
     if as_json:
+        from activity_core.commands.tasks import listed  # commands.tasks imports this module
+
         command = temporal_show_command(record, temporal_address)
-        print(json.dumps({**record.model_dump(mode="json"), "temporal_history_command": command}, indent=2))
+        shown = {**record.model_dump(mode="json"), "temporal_history_command": command}
+        print(json.dumps({**shown, "task_specs": [listed(row) for row in spawned]}, indent=2))
     else:
         print(render_run(record, temporal_address=temporal_address))
+        if spawned:
+            print(render_run_tasks(spawned))
     return 0
+
+
+def render_run_tasks(rows: list[SpawnRow]) -> str:
+    """A run's task specs under its report, as ``runs show`` and ``run`` print them."""
+    from activity_core.commands.tasks import render_task_rows  # commands.tasks imports this module
+
+    return f"\ntask specs ({len(rows)}; `activity-core tasks show KEY` for one):\n{render_task_rows(rows)}"
 
 
 def write_replay_files(record: RunRecord, directory: Path) -> int:

@@ -1,9 +1,9 @@
 """The local stack: whatever the environment does not name, started here.
 
 Each service is used from the environment when its variable is set (TEMPORAL_ADDRESS,
-DATABASE_URL, LLM_CONNECT_URL, STATE_HUB_URL) and otherwise started embedded: the Temporal
-dev server, PostgreSQL from pgserver (data under ACTIVITY_CORE_DATA_DIR), and the two
-emulators. Progress goes to the ``report`` callback, since a first start can take a while.
+DATABASE_URL, LLM_CONNECT_URL, STATE_HUB_URL, ISSUE_CORE_URL) and otherwise started embedded: the
+Temporal dev server, PostgreSQL from pgserver (data under ACTIVITY_CORE_DATA_DIR), and the three
+emulators (whose state persists under the data dir too). Progress goes to the ``report`` callback, since a first start can take a while.
 
 A stack that stays up writes ``stack.env`` into the data dir: the variables that point a
 second terminal at it (``source .activity-core/stack.env``). The same file is what a
@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from activity_core.devstack.embedded import port_or_free, start_postgres, start_temporal
+from activity_core.devstack.issue_core_emulator import start_issue_core_emulator
 from activity_core.devstack.llm_connect_emulator import start_llm_connect_emulator
 from activity_core.devstack.state_hub_emulator import start_state_hub_emulator
 from activity_core.settings import Settings
@@ -44,6 +45,8 @@ def stack_variables(endpoints: ServiceEndpoints) -> dict[str, str | None]:
         "STATE_HUB_URL": endpoints.state_hub_url,
         "STATE_HUB_TOKEN": endpoints.state_hub_token,
         "LLM_CONNECT_URL": endpoints.llm_connect_url,
+        "ISSUE_CORE_URL": endpoints.issue_core_url,
+        "ISSUE_CORE_TOKEN": endpoints.issue_core_token,
     }
 
 
@@ -147,7 +150,11 @@ def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iter
         else:
             token = token or before.get("STATE_HUB_TOKEN") or secrets.token_urlsafe(24)
             with _step(report, "State Hub emulator"):
-                state_hub = start_state_hub_emulator(token=token, port=_same_port(before.get("STATE_HUB_URL")))
+                state_hub = start_state_hub_emulator(
+                    token=token,
+                    port=_same_port(before.get("STATE_HUB_URL")),
+                    state_file=data_dir / "state-hub-emulator.json" if persistent else None,
+                )
             stack.callback(state_hub.stop)
             state_hub_url = state_hub.url
             report(f"  State Hub emulator: {state_hub_url}")
@@ -162,12 +169,27 @@ def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iter
             llm_url = llm.url
             report(f"  llm-connect emulator: {llm_url}")
 
+        issue_core_url, issue_core_token = settings.issue_core_url, settings.issue_core_bearer()
+        if issue_core_url:
+            report(f"  issue-core: using ISSUE_CORE_URL={issue_core_url} (ISSUE_SINK_TYPE={settings.issue_sink_type})")
+        else:
+            issue_core_token = before.get("ISSUE_CORE_TOKEN") or secrets.token_urlsafe(24)
+            with _step(report, f"issue-core emulator (tasks in {data_dir / 'issue-core'})"):
+                issue_core = start_issue_core_emulator(
+                    token=issue_core_token, data_dir=data_dir / "issue-core", port=_same_port(before.get("ISSUE_CORE_URL"))
+                )
+            stack.callback(issue_core.stop)
+            issue_core_url = issue_core.url
+            report(f"  issue-core emulator: {issue_core_url} (ISSUE_SINK_TYPE={settings.issue_sink_type})")
+
         yield ServiceEndpoints(
             temporal_address=temporal_address,
             database_dsn=dsn,
             llm_connect_url=llm_url,
             state_hub_url=state_hub_url,
             state_hub_token=token,
+            issue_core_url=issue_core_url,
+            issue_core_token=issue_core_token,
         )
     finally:
         with _stop_signals_deferred():

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from activity_core.clients.issue_core import IssueCoreClient
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.definitions.base import CallCeilings
 from activity_core.definitions.loader import DefinitionCache
 from activity_core.observability.metrics import Metrics
 from activity_core.store.runs import RunStore
+from activity_core.tasks.emission import TaskEmitter
 
 
 @dataclass(frozen=True)
@@ -23,3 +25,7 @@ class Services:
     metrics: Metrics
     scrub: Callable[[str], str]
     """Replaces every configured secret value in a text: for messages and for model output."""
+    tasks: TaskEmitter | None = None
+    """Emits runs' task specs under the ISSUE_SINK_TYPE ceiling; None: this process emits none."""
+    issue_core: IssueCoreClient | None = None
+    """Only when ISSUE_SINK_TYPE is not null: under null nothing can reach issue-core."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ from activity_core.tasks.sinks import DryRunSink, IssueCoreRestSink, NullSink, S
 from activity_core.tasks.spec import NotEmitted, SpawnState, SpecBatch, TaskSpec
 
 log = logging.getLogger(__name__)
+
+RESULT_KEY = "tasks"
+"""Where a run's row keeps its emission (``activity_runs.result``), as ``EmissionSummary.evidence``."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,19 @@ class EmissionSummary:
             "pending": self.pending,
             "tasks": [asdict(t) for t in self.tasks],
         }
+
+
+def unsettled(result: Mapping[str, Any] | None) -> str | None:
+    """Why the emission a run's row records is not clean, in a few words (None: clean, or no
+    tasks): the calibration gate's reason, read from the row alone."""
+    evidence = (result or {}).get(RESULT_KEY)
+    if not evidence:
+        return None
+    counts = evidence.get("counts", {})
+    unsent = max(0, evidence.get("pending", 0) - counts.get(SpawnState.UNKNOWN, 0))
+    problems = [f"{counts[state]} {state}" for state in (SpawnState.FAILED, SpawnState.UNKNOWN) if counts.get(state)]
+    problems += [f"{unsent} unsent"] if unsent else []
+    return f"task specs {', '.join(problems)}" if problems else None
 
 
 class TaskEmitter:

@@ -72,3 +72,23 @@ def service_call(
         ),
         heartbeat=timedelta(seconds=heartbeat_seconds) if heartbeat_seconds else None,
     )
+
+
+# Task emission: a few specs, each a lookup and at most a write or two to issue-core (every
+# call bounded by ISSUE_CORE_TIMEOUT_SECONDS). An attempt that leaves a spec unknown (an
+# ambiguous write) fails retryably so the next one reconciles it by lookup; the last attempt
+# records instead of failing. The heartbeat notices a worker killed mid-send within seconds.
+TASK_EMISSION_BUDGET = timedelta(minutes=15)
+TASK_EMISSION_ATTEMPTS = 6
+TASK_EMISSION_ATTEMPT_SECONDS = 270
+TASK_EMISSION_HEARTBEAT_SECONDS = 10
+
+
+def task_emission(retry_initial_seconds: float) -> StepPolicy:
+    return service_call(
+        TASK_EMISSION_ATTEMPT_SECONDS,
+        retry_total_seconds=TASK_EMISSION_BUDGET.total_seconds(),
+        retry_initial_seconds=retry_initial_seconds,
+        max_attempts=TASK_EMISSION_ATTEMPTS,
+        heartbeat_seconds=TASK_EMISSION_HEARTBEAT_SECONDS,
+    )

@@ -20,6 +20,7 @@ from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activity_core.calibration.liveness import export_liveness
+from activity_core.clients.issue_core import IssueCoreClient
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.definitions.base import CallCeilings
@@ -33,11 +34,13 @@ from activity_core.observability.metrics import (
     TemporalMetricsRuntime,
     temporal_prometheus_runtime,
 )
-from activity_core.settings import Settings
+from activity_core.settings import Settings, SinkType
 from activity_core.store.history import HistoryStore
 from activity_core.store.pool import create_pool
 from activity_core.runs.services import Services
 from activity_core.store.runs import RunStore
+from activity_core.store.tasks import TaskSpawnLog
+from activity_core.tasks.emission import TaskEmitter
 
 log = logging.getLogger("activity_core.temporal.worker")
 
@@ -55,6 +58,9 @@ class ServiceEndpoints:
     llm_connect_url: str
     state_hub_url: str
     state_hub_token: str | None
+    issue_core_url: str | None = None
+    """Needed only when ISSUE_SINK_TYPE is not null (the settings refuse to start otherwise)."""
+    issue_core_token: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceEndpoints:
@@ -79,6 +85,8 @@ class ServiceEndpoints:
             llm_connect_url=settings.llm_connect_url or "",
             state_hub_url=settings.state_hub_url or "",
             state_hub_token=settings.state_hub_bearer(),
+            issue_core_url=settings.issue_core_url,
+            issue_core_token=settings.issue_core_bearer(),
         )
 
 
@@ -96,7 +104,7 @@ def call_ceilings(settings: Settings) -> CallCeilings:
 
 @asynccontextmanager
 async def open_services(settings: Settings, endpoints: ServiceEndpoints, metrics: Metrics) -> AsyncIterator[Services]:
-    for secret in (endpoints.state_hub_token, endpoints.database_dsn):
+    for secret in (endpoints.state_hub_token, endpoints.issue_core_token, endpoints.database_dsn):
         if secret:
             register_secret(secret)
     pool = await create_pool(
@@ -115,19 +123,40 @@ async def open_services(settings: Settings, endpoints: ServiceEndpoints, metrics
             LlmConnectClient(
                 endpoints.llm_connect_url, timeout_seconds=settings.llm_connect_timeout_seconds
             ) as llm_connect,
+            AsyncExitStack() as optional,
         ):
+            issue_core = None
+            if settings.issue_sink_type is not SinkType.NULL:
+                issue_core = await optional.enter_async_context(_issue_core_client(settings, endpoints))
             ceilings = call_ceilings(settings)
+            timeout = settings.db_command_timeout_seconds
             yield Services(
                 definitions=DefinitionCache(settings.definitions_dir, ceilings),
                 ceilings=ceilings,
                 state_hub=state_hub,
                 llm_connect=llm_connect,
-                runs=RunStore(pool, timeout=settings.db_command_timeout_seconds),
+                runs=RunStore(pool, timeout=timeout),
                 metrics=metrics,
                 scrub=redact,
+                tasks=TaskEmitter(
+                    TaskSpawnLog(pool, timeout=timeout), ceiling=settings.issue_sink_type, client=issue_core, scrub=redact
+                ),
+                issue_core=issue_core,
             )
     finally:
         await pool.close()
+
+
+def _issue_core_client(settings: Settings, endpoints: ServiceEndpoints) -> IssueCoreClient:
+    if not endpoints.issue_core_url:
+        raise WorkerConfigError(
+            f"ISSUE_SINK_TYPE={settings.issue_sink_type.value} needs ISSUE_CORE_URL (or ISSUE_SINK_TYPE=null)"
+        )
+    return IssueCoreClient(
+        endpoints.issue_core_url,
+        token=endpoints.issue_core_token,
+        timeout_seconds=settings.issue_core_timeout_seconds,
+    )
 
 
 def create_worker(client: Client, *, task_queue: str, services: Services, graceful_shutdown: timedelta) -> Worker:

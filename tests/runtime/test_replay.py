@@ -22,7 +22,7 @@ from temporalio.worker import Replayer
 
 from activity_core.kinds.registry import registered_workflows
 from activity_core.settings import PROJECT_ROOT
-from tests.fixtures.runtime import TriageHarness, write_test_definition
+from tests.fixtures.runtime import TriageHarness, harness_for, write_test_definition
 
 pytestmark = pytest.mark.integration
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -37,6 +37,14 @@ SCENARIOS: dict[str, list[tuple[str, str, list[str]]]] = {
     "instruction-run-llm-budget-spent": [("llm_connect", "execute", ["http_503"] * 4)],
     "instruction-run-missing-evidence": [("state_hub", "notes", ["http_503"] * 40)],
 }
+# InstructionRun with a tasks block (issue 9, behind workflow.patched("emit-tasks")): the
+# deployment's ISSUE_SINK_TYPE and the faults queued on issue-core's create.
+TASK_SCENARIOS: dict[str, tuple[str, list[str]]] = {
+    "instruction-run-tasks-null": ("null", []),
+    "instruction-run-tasks-rest": ("rest", []),
+    "instruction-run-tasks-rest-unknown-then-created": ("rest", ["apply_then_500"]),
+    "instruction-run-tasks-rest-failed": ("rest", ["validation_error"]),
+}
 # A State Hub that stays down spends the step's whole retry budget: keep it short here.
 SHORT_STATE_HUB_BUDGET = {"evidence": {"state_hub_retry_total_seconds": 3, "retry_initial_seconds": 0.2}}
 
@@ -46,7 +54,7 @@ def _recorded() -> list[Path]:
 
 
 def test_every_scenario_has_a_recorded_history() -> None:
-    missing = (FROZEN | set(SCENARIOS)) - {p.stem for p in _recorded()}
+    missing = (FROZEN | set(SCENARIOS) | set(TASK_SCENARIOS)) - {p.stem for p in _recorded()}
     assert not missing, f"record them: RECORD_HISTORIES=1 pytest tests/runtime/test_replay.py ({sorted(missing)})"
 
 
@@ -69,6 +77,24 @@ async def test_fresh_history_replays(triage: TriageHarness, scenario: str) -> No
     for emulator, route, faults in SCENARIOS[scenario]:
         getattr(triage, emulator).queue_faults(route, *faults)
     _, handle = await triage.run_manual()
+    await _replay_and_record(handle, scenario)
+
+
+@pytest.mark.parametrize("scenario", sorted(TASK_SCENARIOS))
+async def test_fresh_task_history_replays(
+    temporal_client, make_settings, definition_id: str, state_hub, llm_connect, issue_core, scenario: str
+) -> None:
+    ceiling, faults = TASK_SCENARIOS[scenario]
+    settings = make_settings({"tasks": {"sink": "rest"}}, issue_sink_type=ceiling)
+    async with harness_for(
+        temporal_client, settings, definition_id, state_hub, llm_connect, issue_core=issue_core
+    ) as harness:
+        issue_core.queue_faults("tasks_create", *faults)
+        _, handle = await harness.run_manual()
+        await _replay_and_record(handle, scenario)
+
+
+async def _replay_and_record(handle, scenario: str) -> None:
     history = await handle.fetch_history()
     await Replayer(workflows=registered_workflows()).replay_workflow(history)
     target = HISTORIES / f"{scenario}.json"

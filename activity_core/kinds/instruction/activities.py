@@ -1,7 +1,8 @@
-"""The instruction kind's steps, one small activity each: plan, read, ask, judge.
+"""The instruction kind's steps, one small activity each: plan, read, ask, judge, emit tasks.
 
 Large values stay with the run in PostgreSQL (``run_artifacts``): the planning context, the
-allow-list, each answer and the boundary's feedback for a re-ask. Only sizes and digests go
+allow-list, the candidates' workstreams and repos, each answer and the boundary's feedback
+for a re-ask. Only sizes and digests go
 into Temporal history, so a 512 KiB answer costs the history nothing, and a secret a model
 echoes is replaced before the answer is kept anywhere.
 """
@@ -14,12 +15,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activity_core.boundary import item_schema_for_prompt, parse_report
+from activity_core.clients.issue_core import IssueCoreError
 from activity_core.clients.llm_connect import LlmConnectError, RunConfig
 from activity_core.clients.state_hub import StateHubError
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, LoadedDefinition
@@ -31,19 +35,24 @@ from activity_core.kinds.instruction.models import (
     JudgeInput,
     Judgement,
     PlanningContext,
+    TaskEmission,
 )
 from activity_core.kinds.instruction.prompting import bound_context, render_prompt
+from activity_core.kinds.instruction.task_specs import CandidateTarget, build_task_specs, candidate_targets
 from activity_core.runs.evidence import SOURCE
 from activity_core.runs.failures import step_failure
 from activity_core.runs.models import RunRef, RunStatus
 from activity_core.runs.services import Services
 from activity_core.store.models import LlmCallRecord, RunReport
+from activity_core.tasks.emission import RESULT_KEY, EmissionSummary
 
 MAX_HEARTBEAT_INTERVAL_SECONDS = 5.0
 # What the row keeps of a raw answer: twice the boundary's total budget, so an oversized answer
 # is still seen (and quarantined) as oversized, yet the row stays bounded.
 RAW_KEEP_FACTOR = 2
-CONTEXT, KNOWN_REFS = "context", "known-refs"
+CONTEXT, KNOWN_REFS, TARGETS = "context", "known-refs", "candidate-targets"
+# An emission attempt needs at least this long to look its specs up; a retry with less left is none.
+_MIN_ATTEMPT = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,8 @@ class InstructionActivities:
             reask_on_failed_output=definition.llm.reask_on_failed_output,
             state_hub_call_seconds=self._services.ceilings.state_hub_call_seconds,
             state_hub_retry_total_seconds=definition.evidence.state_hub_retry_total_seconds,
+            emits_tasks=definition.tasks is not None,
+            task_retry_initial_seconds=definition.evidence.retry_initial_seconds,
         )
 
     @activity.defn
@@ -106,6 +117,11 @@ class InstructionActivities:
         bounded = bound_context(workstreams, tasks, max_workstreams=limits.max_workstreams, max_tasks=limits.max_tasks)
         await self._services.runs.put_artifact(run.workflow_id, run.run_id, CONTEXT, bounded.text)
         await self._services.runs.put_artifact(run.workflow_id, run.run_id, KNOWN_REFS, json.dumps(bounded.known_refs))
+        if definition.tasks is not None:
+            targets = candidate_targets(workstreams, tasks)
+            await self._services.runs.put_artifact(
+                run.workflow_id, run.run_id, TARGETS, json.dumps({ref: t.model_dump() for ref, t in targets.items()})
+            )
         _log(
             run.definition_id,
             "read %d workstreams and %d tasks from State Hub; %d and %d go into the prompt",
@@ -234,8 +250,85 @@ class InstructionActivities:
         )
         return Judgement(status=result.status, kept=result.counts.accepted, quarantined=result.counts.quarantined)
 
+    @activity.defn
+    async def emit_tasks(self, run: RunRef) -> TaskEmission:
+        """The report's task specs, through ``TaskEmitter`` (outbox first, then the sink the
+        ceiling allows). Safe to retry at any point: the emitter files no task twice. While a
+        spec is left unknown it fails retryably, so the next attempt reconciles it; the last
+        attempt records what is left instead, so the run keeps its report either way."""
+        definition, _ = self.loaded(run.definition_id)
+        emitter = self._services.tasks
+        if definition.tasks is None or emitter is None:
+            return TaskEmission(sink="none")  # the block was removed since the run planned
+        runs = self._services.runs
+        record = await runs.run_record(run.workflow_id, run.run_id)
+        stored = json.loads(await runs.artifact(run.workflow_id, run.run_id, TARGETS) or "{}")
+        batch = build_task_specs(
+            definition.tasks,
+            definition_id=run.definition_id,
+            workflow_id=run.workflow_id,
+            run_id=run.run_id,
+            local_date=record.local_date,
+            boundary={"items": record.items or [], "quarantined": record.quarantined or []},
+            targets={ref: CandidateTarget.model_validate(target) for ref, target in stored.items()},
+            scrub=self._services.scrub,
+        )
+        async with _heartbeating():
+            summary = await emitter.emit(batch)
+        # Every attempt records what it came to: should the last one never return, the row still tells.
+        await runs.set_result(run.workflow_id, run.run_id, {**(record.result or {}), RESULT_KEY: summary.evidence()})
+        emission = _emission(summary)
+        _log(run.definition_id, "%s", emission.describe())
+        if summary.needs_retry:
+            attempt = activity.info().attempt
+            if not _last_attempt(activity.info()):
+                raise ApplicationError(
+                    f"{summary.pending} task spec(s) unsettled after attempt {attempt}; the next attempt looks them up",
+                    {"attempt": attempt},
+                    type=IssueCoreError.failure_class,
+                )
+            activity.logger.warning(
+                "task emission gave up after attempt %d with %d spec(s) unsettled; the report stands",
+                attempt, summary.pending, extra={"definition_id": run.definition_id},
+            )  # fmt: skip
+        return emission
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.plan_instruction, self.read_planning_context, self.ask_model, self.judge_answer]
+        return [self.plan_instruction, self.read_planning_context, self.ask_model, self.judge_answer, self.emit_tasks]
+
+
+def _emission(summary: EmissionSummary) -> TaskEmission:
+    counts = summary.counts
+    return TaskEmission(
+        sink=summary.sink,
+        planned=counts["planned"],
+        dry_run=counts["dry_run"],
+        created=counts["created"],
+        duplicate=counts["duplicate"],
+        commented=counts["commented"],
+        unknown=counts["unknown"],
+        failed=counts["failed"],
+        not_emitted=counts["not_emitted"],
+        pending=summary.pending,
+    )
+
+
+def _last_attempt(info: activity.Info) -> bool:
+    """No retry follows this attempt: it is the last the retry policy allows, or the next
+    would start after the schedule-to-close deadline."""
+    policy = info.retry_policy
+    if policy is None:
+        return True
+    if policy.maximum_attempts and info.attempt >= policy.maximum_attempts:
+        return True
+    if info.schedule_to_close_timeout is None:
+        return False
+    backoff = policy.initial_interval * (policy.backoff_coefficient ** (info.attempt - 1))
+    if policy.maximum_interval is not None:
+        backoff = min(backoff, policy.maximum_interval)
+    deadline = info.scheduled_time + info.schedule_to_close_timeout
+    return datetime.now(UTC) + backoff + _MIN_ATTEMPT >= deadline
+
 
 
 def _log(definition_id: str, message: str, *args: object) -> None:

@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from activity_core.boundary.contract import OutputContract
 from activity_core.definitions.base import CallCeilings, DefinitionBase, EvidenceSpec, Strict
 from activity_core.definitions.schedule import IntervalSchedule
+from activity_core.kinds.instruction.task_specs import TasksBlock
+from activity_core.temporal.policies import TASK_EMISSION_BUDGET
 
 # Loading the plan, recording start and finish: quick steps, bounded by their own timeouts.
 BOOKKEEPING_MARGIN_SECONDS = 600
@@ -82,6 +84,11 @@ class InstructionDefinition(DefinitionBase):
     context: ContextSpec
     output: OutputContract = Field(default_factory=OutputContract)
     evidence: InstructionEvidence
+    tasks: TasksBlock | None = Field(
+        default=None,
+        description="Which accepted items become task specs for issue-core, and where they go; "
+        "unset: the run proposes no tasks.",
+    )
 
     state_hub_steps: ClassVar[int] = 3  # read the context, post progress, write the note
 
@@ -91,11 +98,14 @@ class InstructionDefinition(DefinitionBase):
         llm_calls = 1 + self.llm.reask_on_failed_output
         steps = self.state_hub_steps
         worst = self.llm.retry_total_seconds * llm_calls + self.evidence.state_hub_retry_total_seconds * steps
-        if worst + BOOKKEEPING_MARGIN_SECONDS > self.schedule.execution_timeout_seconds:
+        emission = int(TASK_EMISSION_BUDGET.total_seconds()) if self.tasks is not None else 0
+        if worst + emission + BOOKKEEPING_MARGIN_SECONDS > self.schedule.execution_timeout_seconds:
             raise ValueError(
                 f"schedule.execution_timeout_seconds ({self.schedule.execution_timeout_seconds}) must exceed the "
-                f"worst-case retry budgets ({worst} s: llm.retry_total_seconds x {llm_calls} + "
-                f"evidence.state_hub_retry_total_seconds x {steps}) plus {BOOKKEEPING_MARGIN_SECONDS} s"
+                f"worst-case retry budgets ({worst + emission} s: llm.retry_total_seconds x {llm_calls} + "
+                f"evidence.state_hub_retry_total_seconds x {steps}"
+                + (f" + {emission} s of task emission" if emission else "")
+                + f") plus {BOOKKEEPING_MARGIN_SECONDS} s"
             )
         if self.llm.call_timeout_seconds > self.llm.retry_total_seconds:
             raise ValueError("llm.call_timeout_seconds exceeds llm.retry_total_seconds: not even one call fits")

@@ -1,8 +1,10 @@
 """What an instruction run tells State Hub: the progress event and the working-memory note. Pure.
 
 Both are read by people and by other agents, so they carry the kept report, bounded
-quarantine provenance and the failure class, and never a prompt body, a token or a provider
-credential (model output reaching the row has had every configured secret replaced).
+quarantine provenance, the failure class and, when the definition declares tasks, what
+became of its task specs (counts and issue-core references), and never a prompt body, a
+token or a provider credential (model output reaching the row has had every configured
+secret replaced, and issue-core's messages too).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from activity_core.kinds.instruction.definition import InstructionDefinition
 from activity_core.runs.evidence import NoteDraft, ProgressDraft
 from activity_core.runs.models import KindOutcome, Trigger
 from activity_core.store.models import RunRecord
+from activity_core.tasks.emission import RESULT_KEY
 
 _SNIPPET_LIMIT = 512
 _MAX_QUARANTINE_IN_EVIDENCE = 20
+_MAX_TASKS_IN_EVIDENCE = 20
+_TASK_FIELDS = ("state", "rank", "candidate", "ref", "url", "idempotency_key", "review_required", "reason", "error")
 # Only these runs write the day's (or tick's) note; the others write a key of their own, so a
 # manual run never overwrites what the scheduled run wrote.
 _NOTE_OWNERS = {Trigger.SCHEDULE.value, Trigger.LATE.value}
@@ -33,11 +38,38 @@ def _bounded_quarantine(record: RunRecord) -> list[dict[str, Any]]:
     ]
 
 
+def task_evidence(record: RunRecord) -> dict[str, Any] | None:
+    """The run's task emission as its row keeps it, bounded: counts, sink, references."""
+    emission = (record.result or {}).get(RESULT_KEY)
+    if not emission:
+        return None
+    tasks = emission.get("tasks", [])
+    counts = emission.get("counts", {})
+    return {
+        "sink": emission.get("sink"),
+        "specs": len(tasks) - counts.get("not_emitted", 0),
+        "counts": counts,
+        "pending": emission.get("pending", 0),
+        "tasks": [
+            {k: (str(t.get(k))[:_SNIPPET_LIMIT] if k == "error" and t.get(k) else t.get(k)) for k in _TASK_FIELDS}
+            for t in tasks[:_MAX_TASKS_IN_EVIDENCE]
+        ],
+        "tasks_total": len(tasks),
+    }
+
+
+def _task_counts(tasks: dict[str, Any]) -> str:
+    counted = ", ".join(f"{n} {state}" for state, n in tasks["counts"].items() if n)
+    return f"{tasks['specs']} task spec(s) ({tasks['sink']} sink): {counted or 'none'}"
+
+
 def progress_summary(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> str:
     head = f"{definition.title} {record.local_date} ({record.trigger}): {outcome.status}"
     if outcome.status.startswith("failed_"):
         return f"{head}: {outcome.error_message or 'no detail'}"[:1000]
-    return f"{head}, {record.items_kept or 0} item(s) kept, {record.items_quarantined or 0} quarantined"
+    summary = f"{head}, {record.items_kept or 0} item(s) kept, {record.items_quarantined or 0} quarantined"
+    tasks = task_evidence(record)
+    return f"{summary}; {_task_counts(tasks)}" if tasks else summary
 
 
 def progress(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> ProgressDraft:
@@ -72,6 +104,7 @@ def progress(definition: InstructionDefinition, record: RunRecord, outcome: Kind
         },
         "reasks": record.reasks,
         "versions": record.versions,
+        "tasks": task_evidence(record),
     }
     return ProgressDraft(summary=progress_summary(definition, record, outcome), payload=payload)
 
@@ -114,7 +147,24 @@ def note_markdown(definition: InstructionDefinition, record: RunRecord, outcome:
         lines += [f"- {q['where']}: `{q['reason']}`: {_cell(q['detail'])}" for q in quarantine]
     if record.truncated:
         lines += ["", "The model's answer was truncated; only whole items before the cut were kept."]
+    tasks = task_evidence(record)
+    if tasks:
+        lines += ["", "## Task specs", "", _task_counts(tasks) + ".", ""]
+        lines += ["| # | state | candidate | task | key, reason or error |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {_cell(t['rank'] if t['rank'] is not None else '-')} | {t['state']} | `{_cell(t['candidate'])}` | {_task_link(t)} | "
+            f"{_cell(t['reason'] or t['error'] or t['idempotency_key'])} |"
+            for t in tasks["tasks"]
+        ]
+        if tasks["tasks_total"] > len(tasks["tasks"]):
+            lines.append(f"\n{tasks['tasks_total'] - len(tasks['tasks'])} more in `activity-core tasks list`.")
     return "\n".join(lines) + "\n"
+
+
+def _task_link(task: dict[str, Any]) -> str:
+    if task["ref"] and task["url"]:
+        return f"[{_cell(task['ref'])}]({task['url']})"
+    return _cell(task["ref"] or "-")
 
 
 def note(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> NoteDraft:

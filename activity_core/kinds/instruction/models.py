@@ -23,6 +23,9 @@ class InstructionPlan:
     reask_on_failed_output: int
     state_hub_call_seconds: float
     state_hub_retry_total_seconds: int
+    emits_tasks: bool = False
+    """The definition declares a ``tasks`` block (False in the histories of runs planned before it existed)."""
+    task_retry_initial_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,35 @@ class Judgement:
     """clean, partial or failed (no item survived)."""
     kept: int
     quarantined: int
+
+
+@dataclass(frozen=True)
+class TaskEmission:
+    """What a run's task emission came to, in counts; the references are in the row
+    (``activity_runs.result``) and in ``task_spawn_log``."""
+
+    sink: str
+    """The sink used: the definition's, lowered to ISSUE_SINK_TYPE."""
+    planned: int = 0
+    dry_run: int = 0
+    created: int = 0
+    duplicate: int = 0
+    commented: int = 0
+    unknown: int = 0
+    failed: int = 0
+    not_emitted: int = 0
+    pending: int = 0
+    """Specs the sink still owes work: left unsettled when the last attempt ran out."""
+
+    def describe(self) -> str:
+        counted = [
+            f"{n} {state}"
+            for state, n in (
+                ("planned", self.planned), ("dry_run", self.dry_run), ("created", self.created),
+                ("duplicate", self.duplicate), ("commented", self.commented), ("unknown", self.unknown),
+                ("failed", self.failed), ("not_emitted", self.not_emitted),
+            )
+            if n
+        ]  # fmt: skip
+        unsettled = f", {self.pending} unsettled" if self.pending else ""
+        return f"tasks ({self.sink}): {', '.join(counted) or 'none'}{unsettled}"

@@ -1,8 +1,11 @@
-"""The instruction kind's workflow: the generic lifecycle around plan, read, ask, judge.
+"""The instruction kind's workflow: the generic lifecycle around plan, read, ask, judge and,
+when the definition declares tasks, emit them.
 
 Deterministic orchestration only (every effect is an activity). A failed answer is asked
 once more with the boundary's feedback when the definition allows it; every other failure
 ends the steps with its failure class, and the lifecycle still writes the row and evidence.
+Task emission comes after the report is kept and never changes the run's status: a spec
+that failed is counted in the row, and the calibration gate reads it there.
 """
 
 from __future__ import annotations
@@ -16,13 +19,22 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activity_core.kinds.instruction.activities import InstructionActivities as steps
-    from activity_core.kinds.instruction.models import Answer, AskInput, InstructionPlan, JudgeInput, Judgement
+    from activity_core.kinds.instruction.models import (
+        Answer,
+        AskInput,
+        InstructionPlan,
+        JudgeInput,
+        Judgement,
+        TaskEmission,
+    )
     from activity_core.runs.failures import StepFailed, read_failure
     from activity_core.runs.lifecycle import run_lifecycle
     from activity_core.runs.models import KindOutcome, RunIdentity, RunInput, RunRef, RunStatus, RunSummary
-    from activity_core.temporal.policies import BOOKKEEPING, StepPolicy, service_call
+    from activity_core.temporal.policies import BOOKKEEPING, StepPolicy, service_call, task_emission
 
 WORKFLOW_NAME = "InstructionRun"
+# ADR-007: runs recorded before task emission existed replay without the step.
+EMIT_TASKS_PATCH = "emit-tasks"
 T = TypeVar("T")
 
 
@@ -58,7 +70,25 @@ class _Steps:
         if judgement.status == "failed":
             message = "no item survived the boundary; see the quarantined items"
             return KindOutcome(RunStatus.FAILED_OUTPUT.value, message, detail, self.timings)
+        if plan.emits_tasks and workflow.patched(EMIT_TASKS_PATCH):
+            detail = f"{detail}; {await self._emit_tasks(plan, run)}"
         return KindOutcome(status=judgement.status, detail=detail, timings=self.timings)
+
+    async def _emit_tasks(self, plan: InstructionPlan, run: RunRef) -> str:
+        """The emission's one-line account; its failure is told, never the run's status."""
+        mark = workflow.time()
+        try:
+            emission: TaskEmission = await workflow.execute_activity_method(
+                steps.emit_tasks, run, **task_emission(plan.task_retry_initial_seconds).options()
+            )
+            return emission.describe()
+        except ActivityError as error:
+            # Only its message counts: whatever failed here, the run keeps its report's status.
+            message = read_failure(error, timeout_status=RunStatus.FAILED_CONFIG).message
+            workflow.logger.warning("task emission failed: %s", message)
+            return f"tasks: emission failed ({message})"
+        finally:
+            self.timings["tasks_s"] = round(workflow.time() - mark, 3)
 
     async def _ask(self, plan: InstructionPlan, run: RunRef, identity: RunIdentity, *, ask: int) -> Judgement:
         policy = service_call(
@@ -80,13 +110,16 @@ class _Steps:
         )
 
     async def _timed(self, name: str, step: Awaitable[T], *, timeout_status: RunStatus) -> T:
+        # No workflow call in a ``finally``: a worker shutting down closes this coroutine, and
+        # the sandbox then refuses them (an "Exception ignored" traceback on every Ctrl-C).
         mark = workflow.time()
         try:
-            return await step
+            result = await step
         except ActivityError as error:
-            raise read_failure(error, timeout_status=timeout_status) from None
-        finally:
             self.timings[name] = round(workflow.time() - mark, 3)
+            raise read_failure(error, timeout_status=timeout_status) from None
+        self.timings[name] = round(workflow.time() - mark, 3)
+        return result
 
 
 def _state_hub(plan: InstructionPlan) -> StepPolicy:
