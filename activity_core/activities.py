@@ -160,21 +160,11 @@ class TriageActivities:
     async def call_llm(self, request: CallLlmInput) -> LlmCall:
         loaded = self._definition(request.definition_id)
         definition = loaded.definition
-        config = RunConfig(
-            prompt=render_prompt(
-                loaded.prompt_template,
-                local_date=request.local_date,
-                top_n=definition.output.top_n,
-                context=request.prompt_context,
-                item_schema=item_schema_for_prompt(),
-                reask_feedback=request.reask_feedback,
-            ),
-            model_name=definition.llm.model_name,
-            temperature=definition.llm.temperature,
-            max_tokens=definition.llm.max_tokens,
-            max_depth=definition.llm.max_depth,
-            model_params=definition.llm.model_params,
-            system_prompt=definition.llm.system_prompt,
+        config = run_config_for(
+            loaded,
+            local_date=request.local_date,
+            prompt_context=request.prompt_context,
+            reask_feedback=request.reask_feedback,
         )
         attempt = activity.info().attempt
         started = time.monotonic()
@@ -320,6 +310,31 @@ class TriageActivities:
             self.write_note,
             self.record_run_finished,
         ]
+
+
+def run_config_for(
+    loaded: LoadedDefinition, *, local_date: str, prompt_context: str, reask_feedback: str | None = None
+) -> RunConfig:
+    """The llm-connect request of an instruction run: the definition's RunConfig around the
+    prompt rendered from its template. The llm-connect smoke sends exactly this, with a
+    fixture context."""
+    definition = loaded.definition
+    return RunConfig(
+        prompt=render_prompt(
+            loaded.prompt_template,
+            local_date=local_date,
+            top_n=definition.output.top_n,
+            context=prompt_context,
+            item_schema=item_schema_for_prompt(),
+            reask_feedback=reask_feedback,
+        ),
+        model_name=definition.llm.model_name,
+        temperature=definition.llm.temperature,
+        max_tokens=definition.llm.max_tokens,
+        max_depth=definition.llm.max_depth,
+        model_params=definition.llm.model_params,
+        system_prompt=definition.llm.system_prompt,
+    )
 
 
 def _clip_utf8(text: str, max_bytes: int) -> str:

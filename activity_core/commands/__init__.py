@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from activity_core.commands import (
     calibration,
+    command_worker,
     definitions,
     migrate,
     replay_output,
@@ -15,7 +16,10 @@ from activity_core.commands import (
     run,
     runs,
     schedules,
+    smoke,
     worker,
 )
 
-COMMAND_MODULES = [run, worker, migrate, schedules, definitions, replay_output, runs, calibration, report]
+COMMAND_MODULES = [
+    run, worker, migrate, schedules, definitions, replay_output, runs, calibration, report, command_worker, smoke,
+]
