@@ -57,13 +57,13 @@ class CommandWorkerProcess:
 
 
 def start_command_worker(
-    temporal_address: str, task_queue: str, log: Path, *extra: str, secret: str = PLANTED_SECRET
+    temporal_address: str, task_queue: str, log: Path, *extra: str, graceful_seconds: float = 5
 ) -> CommandWorkerProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTIVITY_CORE_", "STATE_HUB_", "LLM_CONNECT_"))}
     env.update(
         TEMPORAL_ADDRESS=temporal_address, ACTIVITY_CORE_LOG_FORMAT="json", ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS="5"
     )
-    env[SECRET_VARIABLE] = secret
+    env[SECRET_VARIABLE] = PLANTED_SECRET
     argv = [
         sys.executable,
         "-m",
@@ -101,8 +101,11 @@ def command_workers(temporal_address: str, tmp_path: Path) -> Iterator[Callable[
     """Start command workers of the test's own (reaped at the end)."""
     started: list[CommandWorkerProcess] = []
 
-    def start(task_queue: str, *extra: str, name: str = "command-worker") -> CommandWorkerProcess:
-        worker = start_command_worker(temporal_address, task_queue, tmp_path / f"{name}-{len(started)}.log", *extra)
+    def start(
+        task_queue: str, *extra: str, name: str = "command-worker", graceful_seconds: float = 5
+    ) -> CommandWorkerProcess:
+        log = tmp_path / f"{name}-{len(started)}.log"
+        worker = start_command_worker(temporal_address, task_queue, log, *extra, graceful_seconds=graceful_seconds)
         started.append(worker)
         return worker
 

@@ -16,7 +16,11 @@ def _command_worker(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ACTIVITY_CORE_"))}
     return subprocess.run(
         [sys.executable, "-m", "activity_core", "command-worker", *args],
-        env={**base, **env}, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        env={**base, **env},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

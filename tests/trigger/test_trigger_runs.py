@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -255,6 +256,30 @@ async def test_a_command_worker_killed_mid_execute_does_not_start_it_twice(
     assert "never started twice" in outcome.error_message and "heartbeat timeout" in outcome.error_message
     (started,) = starts(starts_file)
     await wait_for(lambda: not alive(started["pid"]), timeout=5, what="the orphaned pass to die with its worker")
+
+
+async def test_a_command_worker_stopped_mid_execute_drains_then_stops_the_pass_once(
+    trigger: TriggerHarness, command_workers
+) -> None:
+    queue = f"draining-{uuid.uuid4().hex[:6]}"
+    draining = command_workers(queue, name="draining", graceful_seconds=1)
+    await wait_ready(draining)
+    starts_file = trigger.tmp_path / "starts"
+    handle = await trigger.start(
+        trigger.define(standin_argv("--starts-file", starts_file, "--hang", 60), mode="execute", task_queue=queue)
+    )
+    await wait_for(lambda: starts(starts_file), what="the pass to start")
+    draining.process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(draining.process.wait, 30) == 0
+    (started,) = starts(starts_file)
+    assert not alive(started["pid"])
+    await wait_ready(command_workers(queue, name="successor"))
+
+    outcome = await handle.result()
+    assert outcome.status == "failed_command_unknown"
+    assert "stopped the pass (worker shutdown)" in outcome.error_message
+    assert "never started twice" in outcome.error_message
+    assert len(starts(starts_file)) == 1
 
 
 async def test_a_dry_run_pass_is_retried_after_its_command_worker_is_killed(

@@ -72,5 +72,5 @@ async def _probe(target: TargetCheck) -> TargetReport:
             check=target.check,
             status=TargetState.DOWN.value,
             latency_ms=None,
-            error=f"the probe of {target.name} did not finish: {cause.message if cause else error}"[:300],
+            error=f"the probe of {target.name} did not finish: {cause or error}"[:300],
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activity_core.kinds.trigger.capture import secret_forms
 from activity_core.kinds.trigger.models import (
@@ -30,6 +31,7 @@ from activity_core.kinds.trigger.models import (
 from activity_core.kinds.trigger.runner import run_bounded
 
 MAX_HEARTBEAT_INTERVAL_SECONDS = 5.0
+STOPPED_FAILURE = "command_worker_stopped_pass"
 
 log = logging.getLogger("activity_core.command_worker")
 
@@ -92,8 +94,17 @@ class CommandActivities:
                 on_started=beat.started,
             )
         except asyncio.CancelledError:
-            log.warning("pass cancelled; its process group was stopped", extra=context)
-            raise
+            details = activity.cancellation_details()
+            if details is not None and details.cancel_requested:
+                log.warning("pass cancelled by its run; its process group was stopped", extra=context)
+                raise
+            # Stopped for any other reason (this worker shutting down, a local timeout): a failed
+            # attempt, not a cancelled pass, so that the run records it (an execute pass as unknown).
+            reason = _stop_reason(details)
+            log.warning("pass stopped (%s); its process group was stopped", reason, extra=context)
+            raise ApplicationError(
+                f"the command worker stopped the pass ({reason}) and its process group", type=STOPPED_FAILURE
+            ) from None
         finally:
             beat.stop()
         log.info(
@@ -121,6 +132,13 @@ class CommandActivities:
 
 def _with(base: CommandPass, *, outcome: PassOutcome, **fields: Any) -> CommandPass:
     return replace(base, outcome=outcome.value, **fields)
+
+
+def _stop_reason(details: activity.ActivityCancellationDetails | None) -> str:
+    if details is None:
+        return "no reason given"
+    reasons = [name.replace("_", " ") for name, value in vars(details).items() if value]
+    return ", ".join(reasons) or "no reason given"
 
 
 def _last_heartbeat(details: Sequence[Any]) -> str:

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,7 +187,7 @@ async def _pump(stream: asyncio.StreamReader, collector: StreamCollector) -> Non
         collector.feed(chunk)
 
 
-async def _drain(pumps: list[asyncio.Future[None]]) -> None:
+async def _drain(pumps: Sequence[asyncio.Future[None]]) -> None:
     """Read what the pipes still hold; a process that left the group cannot hold them open forever."""
     _, pending = await asyncio.wait(pumps, timeout=_PIPE_DRAIN_SECONDS)
     for pump in pending:

@@ -166,9 +166,14 @@ def _lost(plan: TriggerPlan, error: ActivityError) -> CommandPass:
             f"{plan.start_within_seconds} s; the command never started (is `activity-core command-worker` "
             "running on the command's side?)",
         )
-    what = f"{cause.type.name.lower()} timeout" if isinstance(cause, TimeoutError) else f"{cause or error}"
-    if plan.mode == "execute":
-        detail = f"the command worker was lost mid-pass ({what}); an execute pass is never started twice"
+    if isinstance(cause, TimeoutError):
+        what = f"the command worker was lost mid-pass ({cause.type.name.lower() if cause.type else 'activity'} timeout)"
+    elif isinstance(cause, ApplicationError):
+        what = cause.message
     else:
-        detail = f"the command worker was lost mid-pass ({what}) on each of {plan.dry_run_max_attempts} attempt(s)"
+        what = f"the pass failed on the command worker: {cause or error}"
+    if plan.mode == "execute":
+        detail = f"{what}; an execute pass is never started twice"
+    else:
+        detail = f"{what}, on each of {plan.dry_run_max_attempts} attempt(s)"
     return replace(base, detail=detail)
