@@ -4,6 +4,7 @@ llm-connect` from an operator's shell."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -112,3 +113,10 @@ def test_the_command_with_a_broken_triage_definition_exits_2(monkeypatch, capsys
     monkeypatch.setenv("ACTIVITY_CORE_DEFINITIONS_DIR", str(tmp_path))
     assert main(["smoke", "llm-connect"]) == 2
     assert "no definition 'daily-statehub-wsjf-triage'" in capsys.readouterr().err
+
+
+def test_every_failure_kind_is_explained_in_the_runbook() -> None:
+    runbook = (TRIAGE_DEFINITIONS.parent / "docs" / "runbook.md").read_text()
+    kinds = {"transport", "timeout", "provider", "configuration", "answer_shape"}
+    documented = set(re.findall(r"^\| `([a-z_]+)` \| ", runbook[runbook.index("### The llm-connect smoke") :], re.M))
+    assert documented == kinds

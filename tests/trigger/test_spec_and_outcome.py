@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from pydantic import ValidationError
 
 from activity_core.kinds.trigger.command_activity import CommandPolicy
-from activity_core.kinds.trigger.models import CommandPass, StreamCapture, TriggerPlan
+from activity_core.kinds.trigger.models import CommandPass, StreamCapture, TriggerPlan, TriggerStatus
 from activity_core.kinds.trigger.outcome import outcome_of, refused_in_flight
 from activity_core.kinds.trigger.spec import CommandSpec
+from activity_core.settings import PROJECT_ROOT
 from tests.trigger.conftest import SHIPPED_DEFINITION
 
 BASE = {"argv": ["warden", "worker", "run", "--once"], "task_queue": "ops-warden-commands", "time_budget_seconds": 60}
@@ -143,3 +146,11 @@ def test_a_refused_run_names_the_pass_in_flight_and_ran_nothing() -> None:
     assert outcome.status == "failed_pass_in_flight" and outcome.result is None
     assert "ops-warden-worker.pass" in outcome.error_message and "did not start the command" in outcome.error_message
     assert outcome.payload["pass_workflow_id"] == "ops-warden-worker.pass"
+
+
+def test_every_status_is_explained_in_the_runbook_and_the_adr() -> None:
+    runbook = (PROJECT_ROOT / "docs" / "runbook.md").read_text()
+    adr = (PROJECT_ROOT / "docs" / "adr" / "adr-006-trigger-placement.md").read_text()
+    for status in TriggerStatus:
+        for name, text in (("runbook", runbook), ("ADR-006", adr)):
+            assert re.search(rf"^\s*\| `{status.value}` \|", text, flags=re.M), (name, status.value)
