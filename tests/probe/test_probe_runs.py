@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
 from activity_core.devstack.embedded import free_port
 from activity_core.observability.logging import register_secret
@@ -140,7 +141,9 @@ async def test_the_deep_check_names_what_failed(probe: ProbeHarness, fault: str,
     assert event["payload"]["targets"][0]["details"]["failure"] == failure
 
 
-async def test_a_definition_that_cannot_be_loaded_fails_as_config(probe: ProbeHarness) -> None:
-    outcome, handle = await probe.run("probe-not-there")
-    assert outcome.status == "failed_config" and "no definition 'probe-not-there'" in outcome.error_message
-    assert probe.events(handle.id)[0]["payload"]["failure_class"] == "failed_config"
+async def test_a_definition_that_cannot_be_loaded_raises_failed_config_for_the_lifecycle(probe: ProbeHarness) -> None:
+    with pytest.raises(WorkflowFailureError) as failure:
+        await probe.run("probe-not-there")
+    cause = failure.value.cause.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "failed_config"
+    assert "no definition 'probe-not-there'" in cause.message

@@ -13,7 +13,7 @@ import shlex
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -96,21 +96,36 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture
-def command_workers(temporal_address: str, tmp_path: Path) -> Iterator[Callable[..., CommandWorkerProcess]]:
-    """Start command workers of the test's own (reaped at the end)."""
-    started: list[CommandWorkerProcess] = []
+class CommandWorkers:
+    """Command workers of one test's own, on queues of their own (reaped at the end)."""
 
-    def start(
-        task_queue: str, *extra: str, name: str = "command-worker", graceful_seconds: float = 5
-    ) -> CommandWorkerProcess:
-        log = tmp_path / f"{name}-{len(started)}.log"
-        worker = start_command_worker(temporal_address, task_queue, log, *extra, graceful_seconds=graceful_seconds)
-        started.append(worker)
+    def __init__(self, temporal_address: str, log_dir: Path) -> None:
+        self._temporal_address = temporal_address
+        self._log_dir = log_dir
+        self.started: list[CommandWorkerProcess] = []
+
+    async def start(self, task_queue: str, *extra: str, graceful_seconds: float = 5) -> CommandWorkerProcess:
+        """A command worker that is already polling."""
+        log = self._log_dir / f"command-worker-{len(self.started)}.log"
+        worker = start_command_worker(
+            self._temporal_address, task_queue, log, *extra, graceful_seconds=graceful_seconds
+        )
+        self.started.append(worker)
+        await wait_ready(worker)
         return worker
 
-    yield start
-    for worker in started:
+    async def kill_and_replace(self, worker: CommandWorkerProcess) -> CommandWorkerProcess:
+        """SIGKILL (no drain, no goodbye), then a successor on the same queue."""
+        worker.process.kill()
+        worker.process.wait()
+        return await self.start(worker.task_queue)
+
+
+@pytest.fixture
+def command_workers(temporal_address: str, tmp_path: Path) -> Iterator[CommandWorkers]:
+    workers = CommandWorkers(temporal_address, tmp_path)
+    yield workers
+    for worker in workers.started:
         stop(worker.process)
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowFailureError
-from temporalio.exceptions import CancelledError
+from temporalio.exceptions import ApplicationError, CancelledError
 
 from activity_core.kinds.trigger.in_flight import pass_in_flight
 from activity_core.kinds.trigger.models import CommandPass, CommandRequest
 from activity_core.kinds.trigger.workflow import pass_workflow_id
-from tests.trigger.conftest import TriggerHarness, wait_ready
+from tests.trigger.conftest import TriggerHarness
 from tests.trigger.support import PLANTED_SECRET, SECRET_VARIABLE, alive, read_pid, standin_argv, starts, wait_for
 from tests.trigger.workflows import RetryingExecuteInput, RetryingExecuteWorkflow
 
@@ -217,14 +217,18 @@ async def test_no_command_worker_means_never_started(trigger: TriggerHarness) ->
     assert starts(starts_file) == []
 
 
-async def test_a_missing_definition_fails_as_config(trigger: TriggerHarness) -> None:
-    outcome, _ = await trigger.run("trig-does-not-exist")
-    assert outcome.status == "failed_config" and "no definition 'trig-does-not-exist'" in outcome.error_message
+async def test_a_missing_definition_raises_failed_config_for_the_lifecycle(trigger: TriggerHarness) -> None:
+    handle = await trigger.start("trig-does-not-exist")
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    cause = failure.value.cause.cause  # the workflow's failure is the load activity's
+    assert isinstance(cause, ApplicationError) and cause.type == "failed_config" and cause.non_retryable
+    assert "no definition 'trig-does-not-exist'" in cause.message
 
 
 async def test_a_dry_run_only_command_worker_refuses_execute(trigger: TriggerHarness, command_workers) -> None:
     queue = f"dry-only-{uuid.uuid4().hex[:6]}"
-    await wait_ready(command_workers(queue, "--dry-run-only"))
+    await command_workers.start(queue, "--dry-run-only")
     starts_file = trigger.tmp_path / "starts"
     execute, _ = await trigger.run(
         trigger.define(standin_argv("--starts-file", starts_file), mode="execute", task_queue=queue)
@@ -238,18 +242,12 @@ async def test_a_dry_run_only_command_worker_refuses_execute(trigger: TriggerHar
 async def test_a_command_worker_killed_mid_execute_does_not_start_it_twice(
     trigger: TriggerHarness, command_workers
 ) -> None:
-    queue = f"doomed-{uuid.uuid4().hex[:6]}"
-    doomed = command_workers(queue, name="doomed")
-    await wait_ready(doomed)
+    doomed = await command_workers.start(f"doomed-{uuid.uuid4().hex[:6]}")
     starts_file = trigger.tmp_path / "starts"
-    handle = await trigger.start(
-        trigger.define(standin_argv("--starts-file", starts_file, "--hang", 30), mode="execute", task_queue=queue)
-    )
+    argv = standin_argv("--starts-file", starts_file, "--hang", 30)
+    handle = await trigger.start(trigger.define(argv, mode="execute", task_queue=doomed.task_queue))
     await wait_for(lambda: starts(starts_file), what="the pass to start")
-    doomed.process.kill()  # SIGKILL: no drain, no goodbye
-    doomed.process.wait()
-    successor = command_workers(queue, name="successor")
-    await wait_ready(successor)
+    await command_workers.kill_and_replace(doomed)
 
     outcome = await handle.result()
     assert outcome.status == "failed_command_unknown"
@@ -261,19 +259,15 @@ async def test_a_command_worker_killed_mid_execute_does_not_start_it_twice(
 async def test_a_command_worker_stopped_mid_execute_drains_then_stops_the_pass_once(
     trigger: TriggerHarness, command_workers
 ) -> None:
-    queue = f"draining-{uuid.uuid4().hex[:6]}"
-    draining = command_workers(queue, name="draining", graceful_seconds=1)
-    await wait_ready(draining)
+    draining = await command_workers.start(f"draining-{uuid.uuid4().hex[:6]}", graceful_seconds=1)
     starts_file = trigger.tmp_path / "starts"
-    handle = await trigger.start(
-        trigger.define(standin_argv("--starts-file", starts_file, "--hang", 60), mode="execute", task_queue=queue)
-    )
+    argv = standin_argv("--starts-file", starts_file, "--hang", 60)
+    handle = await trigger.start(trigger.define(argv, mode="execute", task_queue=draining.task_queue))
     await wait_for(lambda: starts(starts_file), what="the pass to start")
     draining.process.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(draining.process.wait, 30) == 0
     (started,) = starts(starts_file)
     assert not alive(started["pid"])
-    await wait_ready(command_workers(queue, name="successor"))
 
     outcome = await handle.result()
     assert outcome.status == "failed_command_unknown"
@@ -285,18 +279,14 @@ async def test_a_command_worker_stopped_mid_execute_drains_then_stops_the_pass_o
 async def test_a_dry_run_pass_is_retried_after_its_command_worker_is_killed(
     trigger: TriggerHarness, command_workers
 ) -> None:
-    queue = f"doomed-dry-{uuid.uuid4().hex[:6]}"
-    doomed = command_workers(queue, name="doomed")
-    await wait_ready(doomed)
+    doomed = await command_workers.start(f"doomed-dry-{uuid.uuid4().hex[:6]}")
     starts_file = trigger.tmp_path / "starts"
-    # The first attempt hangs; the second (a fresh stand-in) finishes at once.
+    # Each attempt takes 4 s; the kill cuts the first one short.
     handle = await trigger.start(
-        trigger.define(standin_argv("--starts-file", starts_file, "--hang", 4), task_queue=queue)
+        trigger.define(standin_argv("--starts-file", starts_file, "--hang", 4), task_queue=doomed.task_queue)
     )
     await wait_for(lambda: starts(starts_file), what="the first attempt")
-    doomed.process.kill()
-    doomed.process.wait()
-    await wait_ready(command_workers(queue, name="successor"))
+    await command_workers.kill_and_replace(doomed)
 
     outcome = await handle.result()
     assert outcome.status == "clean" and outcome.result.attempt == 2
@@ -307,9 +297,7 @@ async def test_the_command_worker_itself_never_repeats_an_execute_attempt(
     trigger: TriggerHarness, command_workers
 ) -> None:
     """Even when a workflow (wrongly) retries an execute pass, the executing side refuses."""
-    queue = f"guard-{uuid.uuid4().hex[:6]}"
-    doomed = command_workers(queue, name="doomed")
-    await wait_ready(doomed)
+    doomed = await command_workers.start(f"guard-{uuid.uuid4().hex[:6]}")
     starts_file = Path(trigger.tmp_path / "starts")
     request = CommandRequest(
         definition_id="guard",
@@ -321,15 +309,13 @@ async def test_the_command_worker_itself_never_repeats_an_execute_attempt(
     )
     handle = await trigger.client.start_workflow(
         RetryingExecuteWorkflow.run,
-        RetryingExecuteInput(request, queue, heartbeat_seconds=2),
+        RetryingExecuteInput(request, doomed.task_queue, heartbeat_seconds=2),
         id=f"guard-{uuid.uuid4().hex[:6]}",
         task_queue=trigger.task_queue,
         result_type=CommandPass,
     )
     await wait_for(lambda: starts(starts_file), what="the first attempt")
-    doomed.process.kill()
-    doomed.process.wait()
-    await wait_ready(command_workers(queue, name="successor"))
+    await command_workers.kill_and_replace(doomed)
 
     result = await handle.result()
     assert result.outcome == "unknown" and result.attempt == 2

@@ -36,21 +36,5 @@ def outcome_of(plan: ProbePlan, report: ProbeReport) -> ProbeOutcome:
     return ProbeOutcome(status.value, message, _bounded(summary), payload, report)
 
 
-def unusable_definition(definition_id: str, message: str) -> ProbeOutcome:
-    status = ProbeStatus.FAILED_CONFIG
-    return ProbeOutcome(
-        status=status.value,
-        error_message=message,
-        summary=_bounded(f"ops inventory probe {definition_id}: {status.value}: {message}"),
-        payload={
-            "definition_id": definition_id,
-            "status": status.value,
-            "failure_class": status.value,
-            "error_message": message,
-        },
-        result=None,
-    )
-
-
 def _bounded(text: str) -> str:
     return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 3] + "..."

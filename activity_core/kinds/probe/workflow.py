@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activity_core.kinds.probe.models import (
@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         TargetReport,
         TargetState,
     )
-    from activity_core.kinds.probe.outcome import outcome_of, unusable_definition
+    from activity_core.kinds.probe.outcome import outcome_of
 
 _QUICK = timedelta(seconds=30)
 # The activity enforces the target's timeout itself; this only catches a stuck worker.
@@ -37,19 +37,16 @@ _PROBE_ATTEMPTS = 2  # only a lost worker is retried: a target's answer is never
 
 
 async def steps(definition_id: str) -> ProbeOutcome:
-    """The probe kind's part of a run; returns ``clean`` or ``partial`` (or ``failed_config``)."""
-    try:
-        plan: ProbePlan = await workflow.execute_activity(
-            LOAD_PLAN_ACTIVITY,
-            definition_id,
-            result_type=ProbePlan,
-            start_to_close_timeout=_QUICK,
-            schedule_to_close_timeout=timedelta(minutes=2),
-            retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=[ProbeStatus.FAILED_CONFIG.value]),
-        )
-    except ActivityError as error:
-        cause = error.cause
-        return unusable_definition(definition_id, cause.message if isinstance(cause, ApplicationError) else str(error))
+    """The probe kind's part of a run: ``clean`` or ``partial``. A definition whose ``targets:``
+    cannot be loaded raises the load activity's ``ActivityError`` (type ``failed_config``)."""
+    plan: ProbePlan = await workflow.execute_activity(
+        LOAD_PLAN_ACTIVITY,
+        definition_id,
+        result_type=ProbePlan,
+        start_to_close_timeout=_QUICK,
+        schedule_to_close_timeout=timedelta(minutes=2),
+        retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=[ProbeStatus.FAILED_CONFIG.value]),
+    )
     reports = await asyncio.gather(*(_probe(target) for target in plan.targets))
     return outcome_of(plan, ProbeReport(targets=list(reports)))
 

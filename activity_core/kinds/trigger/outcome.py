@@ -37,23 +37,6 @@ def refused_in_flight(plan: TriggerPlan, pass_workflow_id: str) -> TriggerOutcom
     return _outcome(plan, TriggerStatus.FAILED_PASS_IN_FLIGHT, message, None, pass_workflow_id=pass_workflow_id)
 
 
-def unusable_definition(definition_id: str, message: str) -> TriggerOutcome:
-    """The definition could not be loaded: nothing ran."""
-    status = TriggerStatus.FAILED_CONFIG
-    return TriggerOutcome(
-        status=status.value,
-        error_message=message,
-        summary=_bounded(f"{definition_id}: {status.value}: {message}"),
-        payload={
-            "definition_id": definition_id,
-            "status": status.value,
-            "failure_class": status.value,
-            "error_message": message,
-        },
-        result=None,
-    )
-
-
 def _judge(plan: TriggerPlan, command_pass: CommandPass) -> tuple[TriggerStatus, str | None]:
     outcome = PassOutcome(command_pass.outcome)
     code = command_pass.exit_code

@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
         TriggerPlan,
         TriggerStatus,
     )
-    from activity_core.kinds.trigger.outcome import outcome_of, refused_in_flight, unusable_definition
+    from activity_core.kinds.trigger.outcome import outcome_of, refused_in_flight
 
 PASS_ID_SUFFIX = ".pass"
 _QUICK = timedelta(seconds=30)
@@ -67,19 +67,18 @@ class PassRequest:
 
 async def steps(definition_id: str) -> TriggerOutcome:
     """The trigger kind's part of a run: load the plan, run one pass unless one is in flight,
-    and judge it. Never raises for the command's failures; a cancellation propagates."""
-    try:
-        plan: TriggerPlan = await workflow.execute_activity(
-            LOAD_PLAN_ACTIVITY,
-            definition_id,
-            result_type=TriggerPlan,
-            start_to_close_timeout=_QUICK,
-            schedule_to_close_timeout=_QUICK_TOTAL,
-            retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=[TriggerStatus.FAILED_CONFIG.value]),
-        )
-    except ActivityError as error:
-        cause = error.cause
-        return unusable_definition(definition_id, cause.message if isinstance(cause, ApplicationError) else str(error))
+    and judge it. Never raises for the command's failures. A definition whose ``command:``
+    section cannot be loaded raises the load activity's ``ActivityError`` (an
+    ``ApplicationError`` of type ``failed_config``), as any lifecycle step does; a
+    cancellation propagates."""
+    plan: TriggerPlan = await workflow.execute_activity(
+        LOAD_PLAN_ACTIVITY,
+        definition_id,
+        result_type=TriggerPlan,
+        start_to_close_timeout=_QUICK,
+        schedule_to_close_timeout=_QUICK_TOTAL,
+        retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=[TriggerStatus.FAILED_CONFIG.value]),
+    )
     pass_id = pass_workflow_id(definition_id)
     try:
         handle = await workflow.start_child_workflow(
