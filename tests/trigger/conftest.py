@@ -61,7 +61,9 @@ def start_command_worker(
 ) -> CommandWorkerProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTIVITY_CORE_", "STATE_HUB_", "LLM_CONNECT_"))}
     env.update(
-        TEMPORAL_ADDRESS=temporal_address, ACTIVITY_CORE_LOG_FORMAT="json", ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS="5"
+        TEMPORAL_ADDRESS=temporal_address,
+        ACTIVITY_CORE_LOG_FORMAT="json",
+        ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS=str(graceful_seconds),
     )
     env[SECRET_VARIABLE] = PLANTED_SECRET
     argv = [

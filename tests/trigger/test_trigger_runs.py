@@ -265,7 +265,7 @@ async def test_a_command_worker_stopped_mid_execute_drains_then_stops_the_pass_o
     handle = await trigger.start(trigger.define(argv, mode="execute", task_queue=draining.task_queue))
     await wait_for(lambda: starts(starts_file), what="the pass to start")
     draining.process.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(draining.process.wait, 30) == 0
+    assert await asyncio.to_thread(draining.process.wait, 30) == 0, draining.output()
     (started,) = starts(starts_file)
     assert not alive(started["pid"])
 
