@@ -27,7 +27,7 @@ from activity_core.settings import PROJECT_ROOT
 from tests.probe.workflows import ProvisionalProbeWorkflow
 from tests.trigger.provisional import EvidenceActivities, section_lookup
 
-SHIPPED_DEFINITION = PROJECT_ROOT / "tests" / "probe" / "definitions" / "ops-inventory-probe.yaml"
+SHIPPED_DEFINITION = PROJECT_ROOT / "definitions" / "ops-inventory-probe.yaml"
 TRIAGE_DEFINITIONS = PROJECT_ROOT / "definitions"
 
 

@@ -34,7 +34,7 @@ from tests.trigger.provisional import EvidenceActivities, section_lookup
 from tests.trigger.support import PLANTED_SECRET, SECRET_VARIABLE, STANDIN_PREFIX, wait_for
 from tests.trigger.workflows import ProvisionalTriggerWorkflow, RetryingExecuteWorkflow
 
-SHIPPED_DEFINITION = PROJECT_ROOT / "tests" / "trigger" / "definitions" / "ops-warden-worker.yaml"
+SHIPPED_DEFINITION = PROJECT_ROOT / "definitions" / "ops-warden-worker.yaml"
 READY_LINE = "command worker polling task queue"
 # Fast knobs for tests; production values live in the shipped definition.
 FAST_COMMAND = {
