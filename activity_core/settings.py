@@ -13,6 +13,8 @@ in a cluster requires them all.
 from __future__ import annotations
 
 import ipaddress
+import os
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
@@ -188,3 +190,9 @@ class Settings(BaseSettings):
 
     def state_hub_bearer(self) -> str | None:
         return self.state_hub_token.get_secret_value() if self.state_hub_token else None
+
+
+def environment_values(names: Iterable[str]) -> dict[str, str | None]:
+    """The values of the named variables (None when unset), for the command worker: it is told
+    by name which of its variables are secret and blanks their values out of a command's output."""
+    return {name: os.environ.get(name) for name in names}
