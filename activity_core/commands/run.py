@@ -30,7 +30,8 @@ examples:
   activity-core run --no-worker             start a manual run on TEMPORAL_ADDRESS and wait;
                                             the deployed workers execute it
 
-Exit code: 0 when the run ends clean or partial, 1 when it failed, 2 for a setup problem.
+Exit code: 0 when the run ends clean or partial, 1 when it failed (or was refused: a trigger's pass
+is in flight), 2 for a setup problem.
 """
 
 
@@ -124,6 +125,11 @@ async def _run(settings: Settings, endpoints: ServiceEndpoints, definitions: dic
 async def _trigger_and_report(client, deps, settings: Settings, definitions: dict, args: argparse.Namespace) -> int:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     kind = KINDS[definitions[args.definition].definition.kind]
+    if kind.busy is not None:
+        reason = await kind.busy(client, args.definition)
+        if reason is not None:
+            print(f"activity-core run: refusing to start {args.definition}: {reason}", file=sys.stderr)
+            return 1
     handle = await client.start_workflow(
         kind.workflow_name,
         RunInput(definition_id=args.definition),

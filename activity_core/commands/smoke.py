@@ -9,7 +9,7 @@ import sys
 import uuid
 
 from activity_core.clients.llm_connect import LlmConnectClient
-from activity_core.definitions import DefinitionError, DefinitionNotFound
+from activity_core.definitions.loader import DefinitionError, DefinitionNotFound
 from activity_core.kinds.probe.llm_smoke import SmokeReport, run_llm_smoke, triage_smoke_request
 from activity_core.observability.logging import redact, register_settings_secrets
 from activity_core.settings import Settings

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from temporalio.client import Client
+
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.definitions.base import CallCeilings
@@ -23,3 +25,7 @@ class Services:
     metrics: Metrics
     scrub: Callable[[str], str]
     """Replaces every configured secret value in a text: for messages and for model output."""
+    database_dsn: str = ""
+    """For a probe of PostgreSQL over a fresh connection (a pool's reconnects would hide an outage)."""
+    temporal: Client | None = None
+    """The worker's own Temporal client (``create_worker`` sets it), for a probe of the frontend."""

@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -117,6 +117,7 @@ async def open_services(settings: Settings, endpoints: ServiceEndpoints, metrics
                 runs=RunStore(pool, timeout=settings.db_command_timeout_seconds),
                 metrics=metrics,
                 scrub=redact,
+                database_dsn=endpoints.database_dsn,
             )
     finally:
         await pool.close()
@@ -127,7 +128,7 @@ def create_worker(client: Client, *, task_queue: str, services: Services, gracef
         client,
         task_queue=task_queue,
         workflows=registered_workflows(),
-        activities=registered_activities(services),
+        activities=registered_activities(replace(services, temporal=client)),
         graceful_shutdown_timeout=graceful_shutdown,
     )
 

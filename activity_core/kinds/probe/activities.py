@@ -17,7 +17,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activity_core.definitions import DefinitionError, DefinitionNotFound
+from activity_core.definitions.loader import DefinitionError, DefinitionNotFound
 from activity_core.kinds.probe.checks import Check, CheckFailed, SmokeCheck
 from activity_core.kinds.probe.models import (
     LOAD_PLAN_ACTIVITY,

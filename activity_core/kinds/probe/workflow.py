@@ -10,6 +10,7 @@ itself, so with PostgreSQL down the steps still finish and the event can go out 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import timedelta
 
 from temporalio import workflow
@@ -29,11 +30,43 @@ with workflow.unsafe.imports_passed_through():
         TargetState,
     )
     from activity_core.kinds.probe.outcome import outcome_of
+    from activity_core.runs.failures import read_failure
+    from activity_core.runs.lifecycle import run_lifecycle
+    from activity_core.runs.models import KindOutcome, RunIdentity, RunInput, RunRef, RunStatus, RunSummary
+
+RUN_WORKFLOW_NAME = "ProbeRun"
 
 _QUICK = timedelta(seconds=30)
 # The activity enforces the target's timeout itself; this only catches a stuck worker.
 _PROBE_MARGIN_SECONDS = 15
 _PROBE_ATTEMPTS = 2  # only a lost worker is retried: a target's answer is never an activity failure
+
+
+@workflow.defn(name=RUN_WORKFLOW_NAME)
+class ProbeRun:
+    """A probe run: its ``ops_inventory_probe`` event goes out before its row is recorded, so a
+    PostgreSQL outage is reported while it lasts and the row follows when PostgreSQL is back."""
+
+    @workflow.run
+    async def run(self, request: RunInput) -> RunSummary:
+        return await run_lifecycle(request, kind="probe", steps=_lifecycle_steps, record_after_evidence=True)
+
+
+async def _lifecycle_steps(run: RunRef, identity: RunIdentity) -> KindOutcome:
+    try:
+        outcome = await steps(run.definition_id)
+    except ActivityError as error:
+        failed = read_failure(error, timeout_status=RunStatus.FAILED_CONFIG)
+        return KindOutcome(status=failed.status.value, error_message=failed.message)
+    report = outcome.result
+    up = len(report.named(TargetState.UP)) if report else 0
+    down = len(report.named(TargetState.DOWN)) if report else 0
+    return KindOutcome(
+        status=outcome.status,
+        error_message=outcome.error_message,
+        detail=f"{up} target(s) up, {down} down",
+        result=asdict(report) if report is not None else None,
+    )
 
 
 async def steps(definition_id: str) -> ProbeOutcome:

@@ -13,7 +13,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activity_core.definitions import DefinitionError, DefinitionNotFound
+from activity_core.definitions.loader import DefinitionError, DefinitionNotFound
 from activity_core.kinds.trigger.models import LOAD_PLAN_ACTIVITY, TriggerPlan, TriggerStatus
 from activity_core.kinds.trigger.spec import CommandSpec
 
@@ -30,18 +30,22 @@ class TriggerActivities:
             spec = self._command_spec(definition_id)
         except (DefinitionError, DefinitionNotFound) as exc:
             raise ApplicationError(str(exc), type=TriggerStatus.FAILED_CONFIG.value, non_retryable=True) from None
-        return TriggerPlan(
-            definition_id=definition_id,
-            argv=spec.full_argv(),
-            mode=spec.mode,
-            task_queue=spec.task_queue,
-            time_budget_seconds=spec.time_budget_seconds,
-            kill_grace_seconds=spec.kill_grace_seconds,
-            heartbeat_timeout_seconds=spec.heartbeat_timeout_seconds,
-            start_within_seconds=spec.start_within_seconds,
-            dry_run_max_attempts=spec.dry_run_max_attempts,
-            pass_timeout_seconds=spec.pass_timeout_seconds(),
-        )
+        return plan_for(definition_id, spec)
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.load_plan]
+
+
+def plan_for(definition_id: str, spec: CommandSpec) -> TriggerPlan:
+    return TriggerPlan(
+        definition_id=definition_id,
+        argv=spec.full_argv(),
+        mode=spec.mode,
+        task_queue=spec.task_queue,
+        time_budget_seconds=spec.time_budget_seconds,
+        kill_grace_seconds=spec.kill_grace_seconds,
+        heartbeat_timeout_seconds=spec.heartbeat_timeout_seconds,
+        start_within_seconds=spec.start_within_seconds,
+        dry_run_max_attempts=spec.dry_run_max_attempts,
+        pass_timeout_seconds=spec.pass_timeout_seconds(),
+    )

@@ -17,6 +17,10 @@ from activity_core.kinds.trigger.models import (
     TriggerPlan,
     TriggerStatus,
 )
+from activity_core.runs.models import RunStatus
+
+# A judged pass's status, or the one the lifecycle's loading of the plan failed with.
+Status = TriggerStatus | RunStatus
 
 REFUSAL_EXIT = 2
 STDERR_TAIL_CHARS = 1024
@@ -73,22 +77,31 @@ def _last_line(command_pass: CommandPass) -> str:
 
 def _outcome(
     plan: TriggerPlan,
-    status: TriggerStatus,
+    status: Status,
     message: str | None,
     command_pass: CommandPass | None,
     *,
     pass_workflow_id: str | None = None,
 ) -> TriggerOutcome:
+    summary, payload = evidence_of(plan, status, message, command_pass, pass_workflow_id=pass_workflow_id)
     return TriggerOutcome(
-        status=status.value,
-        error_message=message,
-        summary=_summary(plan, status, message, command_pass),
-        payload=_payload(plan, status, message, command_pass, pass_workflow_id),
-        result=command_pass,
+        status=status.value, error_message=message, summary=summary, payload=payload, result=command_pass
     )
 
 
-def _summary(plan: TriggerPlan, status: TriggerStatus, message: str | None, command_pass: CommandPass | None) -> str:
+def evidence_of(
+    plan: TriggerPlan,
+    status: Status,
+    message: str | None,
+    command_pass: CommandPass | None,
+    *,
+    pass_workflow_id: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The ``scheduled_trigger`` event's summary line and payload of a judged pass."""
+    return _summary(plan, status, message, command_pass), _payload(plan, status, message, command_pass, pass_workflow_id)
+
+
+def _summary(plan: TriggerPlan, status: Status, message: str | None, command_pass: CommandPass | None) -> str:
     head = f"{plan.definition_id} ({plan.mode}): {status.value}"
     if command_pass is not None and command_pass.exit_code is not None:
         head += f", exit {command_pass.exit_code}"
@@ -100,7 +113,7 @@ def _summary(plan: TriggerPlan, status: TriggerStatus, message: str | None, comm
 
 def _payload(
     plan: TriggerPlan,
-    status: TriggerStatus,
+    status: Status,
     message: str | None,
     command_pass: CommandPass | None,
     pass_workflow_id: str | None,

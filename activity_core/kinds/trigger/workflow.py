@@ -17,7 +17,7 @@ stopped heartbeating), the pass is recorded as ``unknown`` and never dispatched 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -46,6 +46,11 @@ with workflow.unsafe.imports_passed_through():
         TriggerStatus,
     )
     from activity_core.kinds.trigger.outcome import outcome_of, refused_in_flight
+    from activity_core.runs.failures import read_failure
+    from activity_core.runs.lifecycle import run_lifecycle
+    from activity_core.runs.models import KindOutcome, RunIdentity, RunInput, RunRef, RunStatus, RunSummary
+
+RUN_WORKFLOW_NAME = "TriggerRun"
 
 PASS_ID_SUFFIX = ".pass"
 _QUICK = timedelta(seconds=30)
@@ -63,6 +68,39 @@ def pass_workflow_id(definition_id: str) -> str:
 class PassRequest:
     plan: TriggerPlan
     run_workflow_id: str
+
+
+@workflow.defn(name=RUN_WORKFLOW_NAME)
+class TriggerRun:
+    """A trigger run: the generic lifecycle (row, ``scheduled_trigger`` event, no note) around one pass."""
+
+    @workflow.run
+    async def run(self, request: RunInput) -> RunSummary:
+        return await run_lifecycle(request, kind="trigger", steps=_lifecycle_steps)
+
+
+async def _lifecycle_steps(run: RunRef, identity: RunIdentity) -> KindOutcome:
+    try:
+        outcome = await steps(run.definition_id)
+    except ActivityError as error:
+        if is_cancelled_exception(error):
+            raise
+        failed = read_failure(error, timeout_status=RunStatus.FAILED_CONFIG)
+        return KindOutcome(status=failed.status.value, error_message=failed.message)
+    command_pass = outcome.result
+    return KindOutcome(
+        status=outcome.status,
+        error_message=outcome.error_message,
+        detail=_detail(command_pass),
+        result=asdict(command_pass) if command_pass is not None else None,
+    )
+
+
+def _detail(command_pass: CommandPass | None) -> str:
+    if command_pass is None:
+        return "no pass ran"
+    exit_code = f", exit {command_pass.exit_code}" if command_pass.exit_code is not None else ""
+    return f"{command_pass.mode} pass {command_pass.outcome}{exit_code}"
 
 
 async def steps(definition_id: str) -> TriggerOutcome:
