@@ -141,9 +141,8 @@ async def test_the_deep_check_names_what_failed(probe: ProbeHarness, fault: str,
     assert event["payload"]["targets"][0]["details"]["failure"] == failure
 
 
-async def test_a_definition_that_cannot_be_loaded_raises_failed_config_for_the_lifecycle(probe: ProbeHarness) -> None:
-    with pytest.raises(WorkflowFailureError) as failure:
-        await probe.run("probe-not-there")
-    cause = failure.value.cause.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "failed_config"
-    assert "no definition 'probe-not-there'" in cause.message
+async def test_a_definition_that_cannot_be_loaded_ends_failed_config_with_its_row(probe: ProbeHarness) -> None:
+    outcome, handle = await probe.run("probe-not-there")
+    assert outcome.status == "failed_config" and outcome.record.status == "failed_config"
+    assert "no definition 'probe-not-there'" in (outcome.error_message or "")
+    assert outcome.result is None and probe.events(handle.id) == []  # nothing was checked: nothing to report

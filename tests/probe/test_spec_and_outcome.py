@@ -17,7 +17,7 @@ TARGETS = TypeAdapter(ProbeTargets)
 def test_the_shipped_probe_checks_every_dependency_hourly() -> None:
     data = yaml.safe_load(SHIPPED_DEFINITION.read_text())
     assert (data["id"], data["kind"], data["enabled"]) == ("ops-inventory-probe", "probe", True)
-    assert data["schedule"]["every_minutes"] == 60 and data["schedule"]["overlap"] == "skip"
+    assert data["schedule"]["every_seconds"] == 3600 and data["schedule"]["overlap"] == "skip"
     assert data["evidence"]["progress_event_type"] == "ops_inventory_probe"
     targets = TARGETS.validate_python(data["targets"])
     assert {t.check for t in targets} == {

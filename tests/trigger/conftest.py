@@ -24,18 +24,22 @@ import yaml
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from activity_core.clients.state_hub import StateHubClient
-from activity_core.kinds.trigger.activities import TriggerActivities
-from activity_core.kinds.trigger.models import TriggerOutcome
-from activity_core.kinds.trigger.spec import CommandSpec
-from activity_core.kinds.trigger.workflow import TriggerPassWorkflow
+from pydantic import TypeAdapter
+
+from activity_core.kinds.trigger.models import CommandPass
+from activity_core.kinds.trigger.workflow import TriggerRun
+from activity_core.runs.models import RunInput
+from activity_core.runs.services import Services
 from activity_core.settings import PROJECT_ROOT
-from tests.trigger.provisional import EvidenceActivities, section_lookup
+from activity_core.store.models import RunRecord
+from activity_core.temporal.awaiting import await_run
+from tests.fixtures.runtime import harness_for, stack_settings
 from tests.trigger.support import PLANTED_SECRET, SECRET_VARIABLE, STANDIN_PREFIX, wait_for
-from tests.trigger.workflows import ProvisionalTriggerWorkflow, RetryingExecuteWorkflow
+from tests.trigger.workflows import RetryingExecuteWorkflow
 
 SHIPPED_DEFINITION = PROJECT_ROOT / "definitions" / "ops-warden-worker.yaml"
 READY_LINE = "command worker polling task queue"
+_COMMAND_PASS = TypeAdapter(CommandPass)
 # Fast knobs for tests; production values live in the shipped definition.
 FAST_COMMAND = {
     "time_budget_seconds": 20,
@@ -145,6 +149,17 @@ async def shared_command_worker(
 
 
 @dataclass
+class TriggerRunView:
+    """A finished trigger run as a reader sees it: the summary, the row's typed result, the event."""
+
+    status: str
+    error_message: str | None
+    result: CommandPass | None
+    summary: str
+    record: RunRecord
+
+
+@dataclass
 class TriggerHarness:
     client: Client
     task_queue: str
@@ -152,6 +167,7 @@ class TriggerHarness:
     command_worker: CommandWorkerProcess
     state_hub: Any
     tmp_path: Path
+    services: Services
 
     def define(self, argv: list[str], *, mode: str = "dry_run", **command: Any) -> str:
         """Write a trigger definition (the shipped one, with fast knobs) and return its id."""
@@ -166,51 +182,74 @@ class TriggerHarness:
             "task_queue": self.command_worker.task_queue,
             **command,
         }
+        data["evidence"] = {**data["evidence"], "state_hub_retry_total_seconds": 30, "retry_initial_seconds": 0.2}
         (self.definitions_dir / f"{definition_id}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
         return definition_id
 
     async def start(self, definition_id: str, workflow_id: str | None = None) -> WorkflowHandle:
         return await self.client.start_workflow(
-            ProvisionalTriggerWorkflow.run,
-            definition_id,
+            TriggerRun.run,
+            RunInput(definition_id=definition_id),
             id=workflow_id or f"manual-{definition_id}-{uuid.uuid4().hex[:6]}",
             task_queue=self.task_queue,
             execution_timeout=timedelta(minutes=3),
-            result_type=TriggerOutcome,
         )
 
-    async def run(self, definition_id: str) -> tuple[TriggerOutcome, WorkflowHandle]:
+    async def outcome(self, handle: WorkflowHandle) -> TriggerRunView:
+        summary = await await_run(handle)
+        record = await self.services.runs.get_run(handle.id)
+        assert record is not None, f"no row for {handle.id}"
+        events = self.events(handle.id)
+        return TriggerRunView(
+            status=summary.status,
+            error_message=summary.error_message,
+            result=_COMMAND_PASS.validate_python(record.result) if record.result is not None else None,
+            summary=events[0]["summary"] if events else "",
+            record=record,
+        )
+
+    async def run(self, definition_id: str) -> tuple[TriggerRunView, WorkflowHandle]:
         handle = await self.start(definition_id)
-        return await handle.result(), handle
+        return await self.outcome(handle), handle
 
     def events(self, workflow_id: str) -> list[dict]:
-        return [e for e in self.state_hub.progress_events() if e["idempotency_key"] == workflow_id]
+        return [e for e in self.state_hub.progress_events() if e["idempotency_key"].startswith(f"{workflow_id}/")]
 
 
 @pytest.fixture
 async def trigger(
-    temporal_client: Client, shared_command_worker: CommandWorkerProcess, state_hub, tmp_path: Path
+    temporal_client: Client,
+    temporal_address: str,
+    fresh_database: str,
+    shared_command_worker: CommandWorkerProcess,
+    state_hub,
+    llm_connect,
+    tmp_path: Path,
 ) -> AsyncIterator[TriggerHarness]:
+    """The real worker (every registered kind) on this test's queue, its own database and definitions."""
     definitions_dir = tmp_path / "definitions"
     definitions_dir.mkdir()
-    harness = TriggerHarness(
-        client=temporal_client,
-        task_queue=f"tq-trigger-{uuid.uuid4().hex[:8]}",
-        definitions_dir=definitions_dir,
-        command_worker=shared_command_worker,
-        state_hub=state_hub,
-        tmp_path=tmp_path,
+    settings = stack_settings(
+        temporal_address=temporal_address, database_url=fresh_database, state_hub=state_hub,
+        llm_connect=llm_connect, definitions_dir=definitions_dir, definition_id=uuid.uuid4().hex[:8],
+        data_dir=tmp_path / "data",
     )
-    async with StateHubClient(state_hub.url, token=state_hub.token, timeout_seconds=5) as hub:
-        worker = Worker(
+    async with harness_for(temporal_client, settings, "unused", state_hub, llm_connect) as stack:
+        harness = TriggerHarness(
+            client=temporal_client,
+            task_queue=settings.task_queue,
+            definitions_dir=definitions_dir,
+            command_worker=shared_command_worker,
+            state_hub=state_hub,
+            tmp_path=tmp_path,
+            services=stack.deps,
+        )
+        # The deliberately misconfigured workflow of one test is the tests' own: never registered by the kinds.
+        misconfigured = Worker(
             temporal_client,
-            task_queue=harness.task_queue,
-            workflows=[ProvisionalTriggerWorkflow, TriggerPassWorkflow, RetryingExecuteWorkflow],
-            activities=[
-                *TriggerActivities(section_lookup(definitions_dir, "command", CommandSpec)).all(),
-                EvidenceActivities(hub).post_progress,
-            ],
+            task_queue=settings.task_queue + "-misconfigured",
+            workflows=[RetryingExecuteWorkflow],
             graceful_shutdown_timeout=timedelta(seconds=2),
         )
-        async with worker:
+        async with misconfigured:
             yield harness

@@ -9,7 +9,6 @@ import json
 import signal
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -158,7 +157,7 @@ async def test_a_planted_secret_is_redacted_everywhere_it_goes(trigger: TriggerH
         "run history": payload_texts((await handle.fetch_history()).to_json_dict()),
         "pass history": payload_texts((await pass_handle.fetch_history()).to_json_dict()),
         "event": json.dumps(trigger.events(handle.id)),
-        "row": json.dumps(asdict(outcome.result)),
+        "row": json.dumps(outcome.record.result),
         "summary": outcome.summary,
         "error": outcome.error_message or "",
         "command worker log": trigger.command_worker.output(),
@@ -179,9 +178,11 @@ async def test_two_runs_at_once_make_one_pass(trigger: TriggerHarness) -> None:
     assert first.id in in_flight.describe()
 
     second = await trigger.start(definition_id)  # a manual start with a new id, like `temporal workflow start`
-    refused, done = await asyncio.gather(second.result(), first.result())
+    refused, done = await asyncio.gather(trigger.outcome(second), trigger.outcome(first))
 
     assert refused.status == "failed_pass_in_flight" and refused.result is None
+    (event,) = trigger.events(second.id)
+    assert event["payload"]["pass_workflow_id"] == pass_workflow_id(definition_id)
     assert pass_workflow_id(definition_id) in refused.error_message
     assert done.status == "clean"
     assert len(starts(starts_file)) == 1
@@ -192,7 +193,7 @@ async def test_simultaneous_starts_make_one_pass(trigger: TriggerHarness) -> Non
     starts_file = trigger.tmp_path / "starts"
     definition_id = trigger.define(standin_argv("--starts-file", starts_file, "--hang", 1), mode="execute")
     handles = await asyncio.gather(*(trigger.start(definition_id) for _ in range(3)))
-    outcomes = await asyncio.gather(*(h.result() for h in handles))
+    outcomes = await asyncio.gather(*(trigger.outcome(h) for h in handles))
     assert sorted(o.status for o in outcomes) == ["clean", "failed_pass_in_flight", "failed_pass_in_flight"]
     assert len(starts(starts_file)) == 1
 
@@ -217,13 +218,16 @@ async def test_no_command_worker_means_never_started(trigger: TriggerHarness) ->
     assert starts(starts_file) == []
 
 
-async def test_a_missing_definition_raises_failed_config_for_the_lifecycle(trigger: TriggerHarness) -> None:
+async def test_a_missing_definition_ends_failed_config_with_its_row(trigger: TriggerHarness) -> None:
     handle = await trigger.start("trig-does-not-exist")
     with pytest.raises(WorkflowFailureError) as failure:
         await handle.result()
-    cause = failure.value.cause.cause  # the workflow's failure is the load activity's
-    assert isinstance(cause, ApplicationError) and cause.type == "failed_config" and cause.non_retryable
+    cause = failure.value.cause  # the lifecycle ends the workflow Failed, after the row
+    assert isinstance(cause, ApplicationError) and cause.type == "failed_config"
     assert "no definition 'trig-does-not-exist'" in cause.message
+    outcome = await trigger.outcome(handle)
+    assert outcome.record.status == "failed_config" and outcome.result is None
+    assert trigger.events(handle.id) == []  # nothing ran, so there is nothing to report to State Hub
 
 
 async def test_a_dry_run_only_command_worker_refuses_execute(trigger: TriggerHarness, command_workers) -> None:
@@ -249,7 +253,7 @@ async def test_a_command_worker_killed_mid_execute_does_not_start_it_twice(
     await wait_for(lambda: starts(starts_file), what="the pass to start")
     await command_workers.kill_and_replace(doomed)
 
-    outcome = await handle.result()
+    outcome = await trigger.outcome(handle)
     assert outcome.status == "failed_command_unknown"
     assert "never started twice" in outcome.error_message and "heartbeat timeout" in outcome.error_message
     (started,) = starts(starts_file)
@@ -269,7 +273,7 @@ async def test_a_command_worker_stopped_mid_execute_drains_then_stops_the_pass_o
     (started,) = starts(starts_file)
     assert not alive(started["pid"])
 
-    outcome = await handle.result()
+    outcome = await trigger.outcome(handle)
     assert outcome.status == "failed_command_unknown"
     assert "stopped the pass (worker shutdown)" in outcome.error_message
     assert "never started twice" in outcome.error_message
@@ -288,7 +292,7 @@ async def test_a_dry_run_pass_is_retried_after_its_command_worker_is_killed(
     await wait_for(lambda: starts(starts_file), what="the first attempt")
     await command_workers.kill_and_replace(doomed)
 
-    outcome = await handle.result()
+    outcome = await trigger.outcome(handle)
     assert outcome.status == "clean" and outcome.result.attempt == 2
     assert [s["mode"] for s in starts(starts_file)] == ["dry_run", "dry_run"]
 
@@ -311,7 +315,7 @@ async def test_the_command_worker_itself_never_repeats_an_execute_attempt(
         RetryingExecuteWorkflow.run,
         RetryingExecuteInput(request, doomed.task_queue, heartbeat_seconds=2),
         id=f"guard-{uuid.uuid4().hex[:6]}",
-        task_queue=trigger.task_queue,
+        task_queue=trigger.task_queue + "-misconfigured",
         result_type=CommandPass,
     )
     await wait_for(lambda: starts(starts_file), what="the first attempt")

@@ -1,7 +1,4 @@
-"""Provisional workflows for the tests: a kind's ``steps`` plus the progress event, the part of
-the generic run lifecycle these tests need until the integrator's lands.
-
-``RetryingExecuteWorkflow`` is deliberately misconfigured: it dispatches an execute pass
+"""The tests' own workflow: ``RetryingExecuteWorkflow`` is deliberately misconfigured: it dispatches an execute pass
 with retries, to prove the command worker's own guard refuses a second attempt.
 """
 
@@ -15,32 +12,10 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activity_core.kinds.trigger.models import (
-        PROGRESS_EVENT_TYPE,
         RUN_COMMAND_ACTIVITY,
         CommandPass,
         CommandRequest,
-        TriggerOutcome,
     )
-    from activity_core.kinds.trigger.workflow import steps
-    from tests.trigger.provisional import POST_PROGRESS_ACTIVITY, ProgressInput
-
-
-async def post_progress(event_type: str, summary: str, payload: dict) -> str:
-    return await workflow.execute_activity(
-        POST_PROGRESS_ACTIVITY,
-        ProgressInput(event_type, summary, payload, idempotency_key=workflow.info().workflow_id),
-        result_type=str,
-        start_to_close_timeout=timedelta(seconds=15),
-    )
-
-
-@workflow.defn(name="ProvisionalTriggerWorkflow")
-class ProvisionalTriggerWorkflow:
-    @workflow.run
-    async def run(self, definition_id: str) -> TriggerOutcome:
-        outcome = await steps(definition_id)
-        await post_progress(PROGRESS_EVENT_TYPE, outcome.summary, outcome.payload)
-        return outcome
 
 
 @dataclass(frozen=True)
