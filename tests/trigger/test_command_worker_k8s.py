@@ -15,7 +15,7 @@ import yaml
 from activity_core.cli import build_parser
 from activity_core.kinds.trigger.spec import CommandSpec
 from activity_core.settings import PROJECT_ROOT, Settings
-from tests.deploy.kustomize import pod_spec, render
+from tests.deploy.manifests import pod_spec, render
 from tests.deploy.leaks import leaks
 from tests.trigger.conftest import SHIPPED_DEFINITION
 
