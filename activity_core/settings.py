@@ -19,7 +19,9 @@ one of them is checked and explained the same way.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -341,3 +343,10 @@ def _metadata(annotation: Any) -> list[Any]:
     if hasattr(annotation, "__metadata__"):
         found += list(annotation.__metadata__)
     return found
+
+
+
+def environment_values(names: Iterable[str]) -> dict[str, str | None]:
+    """The values of the named variables (None when unset), for the command worker: it is told
+    by name which of its variables are secret and blanks their values out of a command's output."""
+    return {name: os.environ.get(name) for name in names}

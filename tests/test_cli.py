@@ -98,6 +98,9 @@ def _commands() -> list[list[str]]:
         "show": ["1"],
         "status": ["x"],
         "feedback": ["1", "--verdict", "accept"],
+        "replay": ["x"],
+        "command-worker": ["--task-queue", "q", "--allow", "true"],
+        "llm-connect": [],
     }
     found = []
     for name, parser in _subparsers(build_parser()).items():

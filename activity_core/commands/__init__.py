@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from activity_core.commands import (
     calibration,
+    command_worker,
     definitions,
     migrate,
     replay_output,
@@ -15,8 +16,22 @@ from activity_core.commands import (
     run,
     runs,
     schedules,
+    smoke,
     tasks,
     worker,
 )
 
-COMMAND_MODULES = [run, worker, migrate, schedules, definitions, replay_output, runs, tasks, calibration, report]
+COMMAND_MODULES = [
+    run,
+    worker,
+    migrate,
+    schedules,
+    definitions,
+    replay_output,
+    runs,
+    tasks,
+    calibration,
+    report,
+    command_worker,
+    smoke,
+]

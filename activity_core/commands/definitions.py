@@ -44,6 +44,6 @@ def check_definitions(args: argparse.Namespace) -> int:
             continue
         d = loaded.definition
         state = "enabled" if d.enabled else "disabled"
-        print(f"ok   {path.name}: {d.id} ({state}, daily {d.schedule.hour:02d}:{d.schedule.minute:02d} {d.schedule.time_zone})")
+        print(f"ok   {path.name}: {d.id} ({d.kind}, {state}, {d.schedule.describe()})")
     print(f"{len(paths) - broken} valid, {broken} broken")
     return 1 if broken else 0

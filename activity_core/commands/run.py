@@ -52,7 +52,8 @@ examples:
                                             the deployed workers execute it
 
 Ctrl-C (or SIGTERM) stops the worker and every server the stack started.
-Exit code: 0 when the run ends clean or partial (or --stay-up is stopped), 1 when it failed,
+Exit code: 0 when the run ends clean or partial (or --stay-up is stopped), 1 when it failed (or was refused:
+a trigger's pass is in flight),
 2 for a setup problem, 3 when a service cannot be reached, 130 when interrupted mid-run.
 """
 
@@ -207,6 +208,11 @@ async def _trigger_and_report(
 ) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kind = KINDS[definitions[args.definition].definition.kind]
+    if kind.busy is not None:
+        reason = await kind.busy(client, args.definition)
+        if reason is not None:
+            print(f"activity-core run: refusing to start {args.definition}: {reason}", file=sys.stderr)
+            return 1
     handle = await client.start_workflow(
         kind.workflow_name,
         RunInput(definition_id=args.definition),

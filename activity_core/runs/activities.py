@@ -55,6 +55,19 @@ class LifecycleActivities:
     @activity.defn
     async def start_run(self, request: StartRunInput) -> RunStart:
         """Record the row first: a run that fails on its first call still has one."""
+        started, start = self._begin(request)
+        await self._services.runs.record_run_started(started)
+        return start
+
+    @activity.defn
+    async def plan_run(self, request: StartRunInput) -> RunStart:
+        """What ``start_run`` decides, without recording it: for a kind that posts its evidence
+        before its row (``record_after_evidence``), so that PostgreSQL being down, which such a
+        kind reports, does not hold its evidence back. ``start_run`` records the same row later."""
+        return self._begin(request)[1]
+
+    def _begin(self, request: StartRunInput) -> tuple[RunStarted, RunStart]:
+        """The run's identity and evidence plan, from its definition and how it was started."""
         refusal = None
         definition: DefinitionBase | None = None
         try:
@@ -70,19 +83,17 @@ class LifecycleActivities:
         )
         dated = attribution.tick_at or request.scheduled_at or request.started_at
         local_date = spec.local_date(dated) if spec else dated.astimezone(timezone.utc).date()
-        await self._services.runs.record_run_started(
-            RunStarted(
-                definition_id=request.run.definition_id,
-                kind=request.kind,
-                workflow_id=request.run.workflow_id,
-                run_id=request.run.run_id,
-                trigger=attribution.trigger,
-                scheduled_at=request.scheduled_at,
-                tick_at=attribution.tick_at,
-                start_lag_seconds=attribution.start_lag_seconds,
-                local_date=local_date,
-                started_at=request.started_at,
-            )
+        started = RunStarted(
+            definition_id=request.run.definition_id,
+            kind=request.kind,
+            workflow_id=request.run.workflow_id,
+            run_id=request.run.run_id,
+            trigger=attribution.trigger,
+            scheduled_at=request.scheduled_at,
+            tick_at=attribution.tick_at,
+            start_lag_seconds=attribution.start_lag_seconds,
+            local_date=local_date,
+            started_at=request.started_at,
         )
         identity = RunIdentity(
             trigger=attribution.trigger.value,
@@ -91,9 +102,9 @@ class LifecycleActivities:
             start_lag_seconds=attribution.start_lag_seconds,
         )
         if definition is None:
-            return RunStart(identity=identity, evidence=None, refusal=refusal)
+            return started, RunStart(identity=identity, evidence=None, refusal=refusal)
         kind = self._kinds[definition.kind]
-        return RunStart(
+        return started, RunStart(
             identity=identity,
             evidence=EvidencePlan(
                 state_hub_call_seconds=self._services.ceilings.state_hub_call_seconds,
@@ -107,11 +118,14 @@ class LifecycleActivities:
     async def post_run_progress(self, request: EvidenceInput) -> str:
         """Post the run's event once as State Hub sees it: stored id first, then the run's key."""
         run = request.run
-        stored = await self._services.runs.progress_event_id(run.workflow_id, run.run_id)
-        if stored is not None:
-            return stored
+        record = None
+        if request.recorded:
+            stored = await self._services.runs.progress_event_id(run.workflow_id, run.run_id)
+            if stored is not None:
+                return stored
+            record = await self._services.runs.run_record(run.workflow_id, run.run_id)
+        # Not recorded yet: State Hub's idempotency key (the run's) makes a retried post the same event.
         definition, kind = self._definition(run.definition_id)
-        record = await self._services.runs.run_record(run.workflow_id, run.run_id)
         draft = kind.progress(definition, record, request.outcome)
         event = ProgressEvent(
             event_type=definition.evidence.progress_event_type,
@@ -125,7 +139,8 @@ class LifecycleActivities:
             event_id = await self._services.state_hub.post_progress(event)
         except StateHubError as exc:
             raise self._state_hub_failure(exc, "post_progress") from None
-        await self._services.runs.set_progress_event_id(run.workflow_id, run.run_id, event_id)
+        if request.recorded:
+            await self._services.runs.set_progress_event_id(run.workflow_id, run.run_id, event_id)
         _log(run.definition_id, "posted %s progress event %s", event.event_type, event_id)
         return event_id
 
@@ -149,6 +164,10 @@ class LifecycleActivities:
     @activity.defn
     async def finish_run(self, request: FinishRunInput) -> None:
         run, outcome = request.run, request.outcome
+        if request.progress_event_id is not None:
+            await self._services.runs.set_progress_event_id(run.workflow_id, run.run_id, request.progress_event_id)
+        if outcome.result is not None:
+            await self._services.runs.set_result(run.workflow_id, run.run_id, outcome.result)
         first = await self._services.runs.record_run_finished(
             RunFinished(
                 workflow_id=run.workflow_id,
@@ -177,7 +196,7 @@ class LifecycleActivities:
         _log(run.definition_id, "run finished: %s", outcome.status)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.start_run, self.post_run_progress, self.write_run_note, self.finish_run]
+        return [self.start_run, self.plan_run, self.post_run_progress, self.write_run_note, self.finish_run]
 
 
 def _log(definition_id: str, message: str, *args: object) -> None:

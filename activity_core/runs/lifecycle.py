@@ -2,6 +2,12 @@
 
     start the row -> the kind's steps -> progress event (and note) -> finish the row
 
+or, for a kind whose evidence must not wait for PostgreSQL (``record_after_evidence``: the
+probe, which reports PostgreSQL being down):
+
+    plan the run -> the kind's steps -> progress event -> record the row (retried until
+    PostgreSQL is back) -> finish the row
+
 A failure anywhere still ends with a row (and, when State Hub answers, a progress event)
 naming its failure class; a run whose evidence State Hub did not take is not clean. A failed
 run ends its workflow Failed, after its row and evidence are written, so Temporal's own views
@@ -33,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
         RunSummary,
         StartRunInput,
     )
-    from activity_core.temporal.policies import BOOKKEEPING, service_call
+    from activity_core.temporal.policies import BOOKKEEPING, UNTIL_RECORDED, service_call
 
 SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 SCHEDULED_BY_ID = SearchAttributeKey.for_keyword("TemporalScheduledById")
@@ -42,20 +48,22 @@ KindSteps = Callable[[RunRef, RunIdentity], Awaitable[KindOutcome]]
 NO_EVIDENCE = EvidenceIds(progress_event_id=None, note_id=None, note_key=None)
 
 
-async def run_lifecycle(request: RunInput, *, kind: str, steps: KindSteps) -> RunSummary:
+async def run_lifecycle(
+    request: RunInput, *, kind: str, steps: KindSteps, record_after_evidence: bool = False
+) -> RunSummary:
     info = workflow.info()
     run = RunRef(definition_id=request.definition_id, workflow_id=info.workflow_id, run_id=info.run_id)
     attributes = info.typed_search_attributes
+    start_input = StartRunInput(
+        run=run,
+        kind=kind,
+        started_at=info.start_time,
+        scheduled_at=attributes.get(SCHEDULED_START_TIME),
+        scheduled_by=attributes.get(SCHEDULED_BY_ID),
+    )
+    recording = UNTIL_RECORDED if record_after_evidence else BOOKKEEPING
     start: RunStart = await workflow.execute_activity_method(
-        lifecycle.start_run,
-        StartRunInput(
-            run=run,
-            kind=kind,
-            started_at=info.start_time,
-            scheduled_at=attributes.get(SCHEDULED_START_TIME),
-            scheduled_by=attributes.get(SCHEDULED_BY_ID),
-        ),
-        **BOOKKEEPING.options(),
+        lifecycle.plan_run if record_after_evidence else lifecycle.start_run, start_input, **BOOKKEEPING.options()
     )
     if start.evidence is None:
         outcome = KindOutcome(status=RunStatus.FAILED_CONFIG.value, error_message=start.refusal)
@@ -64,7 +72,7 @@ async def run_lifecycle(request: RunInput, *, kind: str, steps: KindSteps) -> Ru
         began = workflow.time()
         outcome = await steps(run, start.identity)
         outcome = replace(outcome, timings={**outcome.timings, "steps_s": round(workflow.time() - began, 3)})
-        evidence = await _post_evidence(run, start.identity, start.evidence, outcome)
+        evidence = await _post_evidence(run, start.identity, start.evidence, outcome, recorded=not record_after_evidence)
         missing = _missing_evidence(evidence, start.evidence)
         if missing and not RunStatus(outcome.status).failed:
             outcome = replace(
@@ -72,10 +80,17 @@ async def run_lifecycle(request: RunInput, *, kind: str, steps: KindSteps) -> Ru
                 status=RunStatus.FAILED_STATE_HUB.value,
                 error_message=f"State Hub did not take the {missing}; the run's result is kept in the row",
             )
+    if record_after_evidence:
+        await workflow.execute_activity_method(lifecycle.start_run, start_input, **recording.options())
     await workflow.execute_activity_method(
         lifecycle.finish_run,
-        FinishRunInput(run=run, outcome=outcome, finished_at=workflow.now()),
-        **BOOKKEEPING.options(),
+        FinishRunInput(
+            run=run,
+            outcome=outcome,
+            finished_at=workflow.now(),
+            progress_event_id=evidence.progress_event_id if record_after_evidence else None,
+        ),
+        **recording.options(),
     )
     summary = RunSummary(
         definition_id=run.definition_id,
@@ -94,14 +109,16 @@ async def run_lifecycle(request: RunInput, *, kind: str, steps: KindSteps) -> Ru
     return summary
 
 
-async def _post_evidence(run: RunRef, identity: RunIdentity, plan: EvidencePlan, outcome: KindOutcome) -> EvidenceIds:
+async def _post_evidence(
+    run: RunRef, identity: RunIdentity, plan: EvidencePlan, outcome: KindOutcome, *, recorded: bool
+) -> EvidenceIds:
     """Post progress, then the note; State Hub being down costs evidence, never the row."""
     policy = service_call(
         plan.state_hub_call_seconds,
         retry_total_seconds=plan.state_hub_retry_total_seconds,
         retry_initial_seconds=plan.retry_initial_seconds,
     )
-    request = EvidenceInput(run=run, identity=identity, outcome=outcome)
+    request = EvidenceInput(run=run, identity=identity, outcome=outcome, recorded=recorded)
     try:
         event_id = await workflow.execute_activity_method(lifecycle.post_run_progress, request, **policy.options())
     except ActivityError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class RunStatus(StrEnum):
@@ -28,6 +29,13 @@ class RunStatus(StrEnum):
     FAILED_LLM_PROVIDER = "failed_llm_provider"
     FAILED_CONFIG = "failed_config"
     FAILED_STATE_HUB = "failed_state_hub"
+    # The trigger kind's: failures of the command it runs (or of its command worker), never of activity-core.
+    FAILED_COMMAND_REFUSED = "failed_command_refused"
+    FAILED_COMMAND_ERROR = "failed_command_error"
+    FAILED_COMMAND_TIMEOUT = "failed_command_timeout"
+    FAILED_COMMAND_UNKNOWN = "failed_command_unknown"
+    FAILED_COMMAND_UNREACHABLE = "failed_command_unreachable"
+    FAILED_PASS_IN_FLIGHT = "failed_pass_in_flight"
 
     @property
     def failed(self) -> bool:
@@ -119,6 +127,11 @@ class KindOutcome:
     error_message: str | None = None
     detail: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    """The kind's typed result (its own dataclass, dumped), kept in ``activity_runs.result``.
+
+    Only kinds whose result is small and not in the row otherwise use it (the instruction kind
+    keeps its report in the row's own columns and leaves this None)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,8 @@ class EvidenceInput:
     run: RunRef
     identity: RunIdentity
     outcome: KindOutcome
+    recorded: bool = True
+    """False when the kind posts its evidence before its row is recorded (``record_after_evidence``)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,8 @@ class FinishRunInput:
     run: RunRef
     outcome: KindOutcome
     finished_at: datetime
+    progress_event_id: str | None = None
+    """The event posted before the row existed (``record_after_evidence``), stored with the outcome."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from temporalio.client import Client
+
 from activity_core.clients.issue_core import IssueCoreClient
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
@@ -29,3 +31,7 @@ class Services:
     """Emits runs' task specs under the ISSUE_SINK_TYPE ceiling; None: this process emits none."""
     issue_core: IssueCoreClient | None = None
     """Only when ISSUE_SINK_TYPE is not null: under null nothing can reach issue-core."""
+    database_dsn: str = ""
+    """For a probe of PostgreSQL over a fresh connection (a pool's reconnects would hide an outage)."""
+    temporal: Client | None = None
+    """The worker's own Temporal client (``create_worker`` sets it), for a probe of the frontend."""

@@ -50,6 +50,18 @@ BOOKKEEPING = StepPolicy(
     ),
 )
 
+# Recording a run whose evidence already went out (a kind that records after its evidence):
+# retried until PostgreSQL is back, within the run's own execution timeout (at most 23 h).
+UNTIL_RECORDED = StepPolicy(
+    start_to_close=timedelta(seconds=30),
+    schedule_to_close=timedelta(hours=23),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=30),
+        non_retryable_error_types=FINAL_FAILURES,
+    ),
+)
+
 
 def service_call(
     call_seconds: float,

@@ -112,14 +112,18 @@ def temporal_spec(spec: DailySchedule | IntervalSchedule) -> ScheduleSpec:
     return ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=spec.every_seconds))])
 
 
-def _disabled_note(definition_id: str) -> str:
-    return f"{DISABLED_NOTE_PREFIX} definitions/{definition_id}.yaml has enabled: false"
+def _disabled_note(definition: DefinitionBase) -> str:
+    note = f"{DISABLED_NOTE_PREFIX} definitions/{definition.id}.yaml has enabled: false"
+    kind = KINDS.get(definition.kind)
+    if kind is not None and kind.unpause_after:
+        note += f"; before setting enabled: true, {kind.unpause_after.format(id=definition.id)}"
+    return note
 
 
 def _desired_state(definition: DefinitionBase, current: ScheduleState | None) -> ScheduleState:
     """Disabled pauses with our note; enabled keeps an operator's pause but lifts ours."""
     if not definition.enabled:
-        return ScheduleState(paused=True, note=_disabled_note(definition.id))
+        return ScheduleState(paused=True, note=_disabled_note(definition))
     if current is None or (current.paused and (current.note or "").startswith(DISABLED_NOTE_PREFIX)):
         return ScheduleState(paused=False, note="managed by activity-core schedules sync")
     return ScheduleState(paused=current.paused, note=current.note)

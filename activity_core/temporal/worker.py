@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -142,6 +142,7 @@ async def open_services(settings: Settings, endpoints: ServiceEndpoints, metrics
                     TaskSpawnLog(pool, timeout=timeout), ceiling=settings.issue_sink_type, client=issue_core, scrub=redact
                 ),
                 issue_core=issue_core,
+                database_dsn=endpoints.database_dsn,
             )
     finally:
         await pool.close()
@@ -164,7 +165,7 @@ def create_worker(client: Client, *, task_queue: str, services: Services, gracef
         client,
         task_queue=task_queue,
         workflows=registered_workflows(),
-        activities=registered_activities(services),
+        activities=registered_activities(replace(services, temporal=client)),
         graceful_shutdown_timeout=graceful_shutdown,
     )
 

@@ -51,6 +51,13 @@ def test_every_failure_class_is_explained() -> None:
         "failed_llm_provider",
         "failed_config",
         "failed_state_hub",
+        # the trigger kind's: failures of the command it runs (docs/runbook.md, the ops-warden trigger)
+        "failed_command_refused",
+        "failed_command_error",
+        "failed_command_timeout",
+        "failed_command_unknown",
+        "failed_command_unreachable",
+        "failed_pass_in_flight",
     }
     for status in failures:
         assert re.search(rf"^\s*\| `{status}` \|", RUNBOOK, flags=re.MULTILINE), status

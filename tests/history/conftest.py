@@ -76,6 +76,7 @@ def story_overrides(name: str) -> dict[str, object]:
             "on_time_seconds": ON_TIME_SECONDS,
         },
         "evidence": {"note_key_pattern": f"history-{name}-{{date}}-{{tick}}"},
+        "tasks": None,  # task emission is tested in tests/runtime/test_task_emission.py
     }
 
 

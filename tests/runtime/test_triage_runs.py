@@ -244,6 +244,13 @@ def test_the_worker_registers_exactly_the_workflows_of_the_declared_kinds() -> N
     from activity_core.kinds.registry import KINDS, registered_workflows
 
     names = {getattr(w, "__temporal_workflow_definition").name for w in registered_workflows()}
-    assert names == {"InstructionRun", "InstructionWorkflow"}  # the frozen one for one release (ADR-007)
-    assert set(KINDS) == {"instruction"}
+    assert names == {
+        "InstructionRun",
+        "InstructionWorkflow",  # the frozen one for one release (ADR-007)
+        "TriggerRun",
+        "TriggerPassWorkflow",  # the trigger's pass, a child whose fixed id keeps passes apart (ADR-006)
+        "ProbeRun",
+    }
+    assert set(KINDS) == {"instruction", "trigger", "probe"}
+    assert {kind.workflow_name for kind in KINDS.values()} == {"InstructionRun", "TriggerRun", "ProbeRun"}
     assert "TaskExecutorWorkflow" not in names

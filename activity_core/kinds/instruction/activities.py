@@ -156,22 +156,7 @@ class InstructionActivities:
         """One POST /execute for the run, its answer with every configured secret replaced."""
         definition, loaded = self.loaded(run.definition_id)
         template = loaded.files[definition.prompt.template]
-        config = RunConfig(
-            prompt=render_prompt(
-                template,
-                local_date=local_date,
-                top_n=definition.output.top_n,
-                context=context,
-                item_schema=item_schema_for_prompt(),
-                reask_feedback=feedback,
-            ),
-            model_name=definition.llm.model_name,
-            temperature=definition.llm.temperature,
-            max_tokens=definition.llm.max_tokens,
-            max_depth=definition.llm.max_depth,
-            model_params=definition.llm.model_params,
-            system_prompt=definition.llm.system_prompt,
-        )
+        config = run_config_for(definition, template, local_date=local_date, context=context, feedback=feedback)
         attempt = activity.info().attempt
         started = time.monotonic()
         try:
@@ -334,6 +319,29 @@ def _last_attempt(info: activity.Info) -> bool:
 def _log(definition_id: str, message: str, *args: object) -> None:
     """One line per step; Temporal's activity logger adds the workflow and run ids."""
     activity.logger.info(message, *args, extra={"definition_id": definition_id})
+
+
+def run_config_for(
+    definition: InstructionDefinition, template: str, *, local_date: str, context: str, feedback: str | None = None
+) -> RunConfig:
+    """The llm-connect request of an instruction run: the definition's RunConfig around the prompt
+    rendered from its template. The llm-connect smoke sends exactly this, with a fixture context."""
+    return RunConfig(
+        prompt=render_prompt(
+            template,
+            local_date=local_date,
+            top_n=definition.output.top_n,
+            context=context,
+            item_schema=item_schema_for_prompt(),
+            reask_feedback=feedback,
+        ),
+        model_name=definition.llm.model_name,
+        temperature=definition.llm.temperature,
+        max_tokens=definition.llm.max_tokens,
+        max_depth=definition.llm.max_depth,
+        model_params=definition.llm.model_params,
+        system_prompt=definition.llm.system_prompt,
+    )
 
 
 def _clip_utf8(text: str, max_bytes: int) -> str:

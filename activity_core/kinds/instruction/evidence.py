@@ -72,7 +72,9 @@ def progress_summary(definition: InstructionDefinition, record: RunRecord, outco
     return f"{summary}; {_task_counts(tasks)}" if tasks else summary
 
 
-def progress(definition: InstructionDefinition, record: RunRecord, outcome: KindOutcome) -> ProgressDraft:
+def progress(definition: InstructionDefinition, record: RunRecord | None, outcome: KindOutcome) -> ProgressDraft:
+    if record is None:
+        raise ValueError("the instruction kind renders its progress from its row, which it records first")
     failed = outcome.status.startswith("failed_")
     payload = {
         "definition_id": record.definition_id,
