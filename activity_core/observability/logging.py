@@ -43,7 +43,6 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, Literal
-from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from activity_core.settings import Settings
@@ -123,19 +122,11 @@ def register_secret(value: Any) -> None:
 
 
 def register_settings_secrets(settings: Settings) -> None:
-    """Register every secret the settings hold: the DSN (and its password alone), the tokens."""
-    dsn = settings.database_dsn()
-    if dsn:
-        register_secret(dsn)
-        try:
-            password = urlsplit(dsn).password
-        except ValueError:
-            password = None
-        if password:
-            register_secret(password)
-            register_secret(unquote(password))
-    register_secret(settings.state_hub_bearer())
-    register_secret(settings.issue_core_bearer())
+    """Register every secret the settings hold (``Settings.secret_values``: each secret field,
+    found by type, and the DSN's password as written and decoded), and the whole DSN."""
+    register_secret(settings.database_dsn())
+    for value in settings.secret_values():
+        register_secret(value)
 
 
 def clear_secrets() -> None:

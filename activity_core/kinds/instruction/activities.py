@@ -115,7 +115,9 @@ class InstructionActivities:
             ) from None
         limits = definition.context.prompt_limits
         bounded = bound_context(workstreams, tasks, max_workstreams=limits.max_workstreams, max_tasks=limits.max_tasks)
-        await self._services.runs.put_artifact(run.workflow_id, run.run_id, CONTEXT, bounded.text)
+        # A secret State Hub holds (echoed in a title, say) reaches neither the row nor the model.
+        context = self._services.scrub(bounded.text)
+        await self._services.runs.put_artifact(run.workflow_id, run.run_id, CONTEXT, context)
         await self._services.runs.put_artifact(run.workflow_id, run.run_id, KNOWN_REFS, json.dumps(bounded.known_refs))
         if definition.tasks is not None:
             targets = candidate_targets(workstreams, tasks)
@@ -163,7 +165,11 @@ class InstructionActivities:
             async with _heartbeating():
                 await self._services.llm_connect.health()
                 response = await self._services.llm_connect.execute(
-                    config, request_id=f"{run.workflow_id}/{run.run_id}", source=f"{SOURCE}/{run.definition_id}"
+                    config,
+                    request_id=f"{run.workflow_id}/{run.run_id}",
+                    source=f"{SOURCE}/{run.definition_id}",
+                    # an answer past what the row keeps is a contract error, not a memory spike
+                    max_body_bytes=definition.output.limits.max_total_bytes * RAW_KEEP_FACTOR,
                 )
         except LlmConnectError as exc:
             self._services.metrics.observe_llm_call(run.definition_id, time.monotonic() - started, exc.failure_class)
