@@ -20,10 +20,11 @@ from typing import Any, AsyncIterator
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activity_core.boundary import item_schema_for_prompt, parse_report
+from activity_core.boundary import parse_report
 from activity_core.clients.llm_connect import LlmConnectClient, LlmConnectError, RunConfig
 from activity_core.clients.state_hub import Note, ProgressEvent, StateHubClient, StateHubError
 from activity_core.definitions import DefinitionCache, DefinitionError, DefinitionNotFound, LoadedDefinition
+from activity_core.kinds.instruction.item_models import prompt_schema, report_spec, run_config_model_params
 from activity_core.evidence import SOURCE, note_markdown, progress_payload, progress_summary
 from activity_core.observability.metrics import Metrics
 from activity_core.prompting import bound_context, render_prompt
@@ -166,14 +167,14 @@ class TriageActivities:
                 local_date=request.local_date,
                 top_n=definition.output.top_n,
                 context=request.prompt_context,
-                item_schema=item_schema_for_prompt(),
+                item_schema=prompt_schema(definition.output),
                 reask_feedback=request.reask_feedback,
             ),
             model_name=definition.llm.model_name,
             temperature=definition.llm.temperature,
             max_tokens=definition.llm.max_tokens,
             max_depth=definition.llm.max_depth,
-            model_params=definition.llm.model_params,
+            model_params=run_config_model_params(definition.output, definition.llm.model_params),
             system_prompt=definition.llm.system_prompt,
         )
         attempt = activity.info().attempt
@@ -216,6 +217,7 @@ class TriageActivities:
         result = parse_report(
             request.content,
             contract=contract,
+            spec=report_spec(contract),
             known_refs=request.known_refs,
             finish_reason=request.finish_reason,
         )
@@ -226,7 +228,7 @@ class TriageActivities:
             result.status, result.framing, result.counts.accepted, result.counts.quarantined, result.truncated,
         )
         if result.status == "failed":
-            report["reask_feedback"] = result.reask_feedback()
+            report["reask_feedback"] = result.reask_feedback(contract.framing)
         return report
 
     @activity.defn

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from activity_core.boundary.contract import OutputContract
+from activity_core.kinds.instruction.item_models import InstructionOutput
 
 DEFINITION_SUFFIX = ".yaml"
 SCHEMA_ID = "https://activity-core.custodian/schemas/activity-definition.schema.json"
@@ -122,7 +122,7 @@ class ActivityDefinition(_Strict):
     llm: LlmSpec
     prompt: PromptSpec
     context: ContextSpec
-    output: OutputContract = Field(default_factory=OutputContract)
+    output: InstructionOutput
     evidence: EvidenceSpec
 
     @model_validator(mode="after")

@@ -55,7 +55,7 @@ def test_a_whole_llm_connect_response_replays_with_its_finish_reason(
 
 def test_a_legacy_document_is_a_raw_answer_not_a_response(capsys: pytest.CaptureFixture[str]) -> None:
     code, result, _ = _run(capsys, "--refs", FIXTURES / "refs.json", FIXTURES / "2026-06-26-monolithic.json")
-    assert code == 0 and (result["status"], result["framing"]) == ("partial", "document")
+    assert code == 0 and (result["status"], result["framing"]) == ("partial", "legacy")
 
 
 def test_a_partial_answer_exits_0_and_names_the_reasons(tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,19 +1,23 @@
 """The books of one parse: every non-blank line is entered exactly once, under one fate.
 
-Accepting an item is where the run-level rules live: the reference allow-list, one item per
-candidate, the item cap. Quarantining is bounded: after ``max_quarantine_entries`` the
-caller stops and enters the rest as one range.
+Accepting an item is where the run-level rules live: no secret-shaped text, the reference
+allow-list, one item per set of references, the item cap; then the ranking's assessment.
+Quarantining is bounded: after ``max_quarantine_entries`` the caller stops and enters the
+rest as one range.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from operator import attrgetter
+from typing import Any
 
+from activity_core.boundary.compiled import strings
 from activity_core.boundary.contract import OutputContract
-from activity_core.boundary.models import Recommendation
-from activity_core.boundary.ranking import assess, ordered
 from activity_core.boundary.reasons import QuarantineReason
 from activity_core.boundary.result import SNIPPET_CHARS, AcceptedItem, Counts, QuarantinedItem
+from activity_core.boundary.secrets import find_secret, redact
+from activity_core.boundary.spec import ReportSpec
 
 R = QuarantineReason
 _QUOTED = 16
@@ -25,13 +29,22 @@ def quoted(value: str) -> str:
 
 
 class Ledger:
-    def __init__(self, contract: OutputContract, known_refs: Collection[str]) -> None:
+    def __init__(
+        self, contract: OutputContract, spec: ReportSpec, known_refs: Collection[str], *, secrets: bool
+    ) -> None:
+        """``secrets``: the answer holds an anchor of a secret pattern, so units are checked for them."""
         self._top_n = contract.top_n
         self._max_entries = contract.limits.max_quarantine_entries
         self._known = known_refs if isinstance(known_refs, (set, frozenset)) else frozenset(known_refs)
-        self._accepted_at: dict[str, int | None] = {}
-        self._order: list[float] = []
-        self.accepted: list[AcceptedItem] = []
+        fields = spec.items.reference_fields
+        self._reference_fields = fields
+        self._references = attrgetter(*fields)
+        self._single_reference = len(fields) == 1
+        self._assess = spec.ranking.assess if spec.ranking is not None else None
+        self._secrets = secrets
+        self._accepted_at: dict[Any, int | None] = {}
+        self._accepted: list[tuple[Any, bool, int | None, int | None]] = []
+        """(the decoded item, repaired, line, index): made into AcceptedItems once, in ``ranked``."""
         self.quarantined: list[QuarantinedItem] = []
         self.counts = Counts()
         self.full = False
@@ -41,6 +54,10 @@ class Ledger:
 
     def envelope(self, lines: int = 1) -> None:
         self.counts.envelope_lines += lines
+
+    def summary(self, text: str) -> str:
+        """The envelope's summary as it may be passed on: secret-shaped strings become the marker."""
+        return redact(text) if self._secrets else text
 
     def trailer(self, lines: int = 1) -> None:
         self.counts.trailer_lines += lines
@@ -60,7 +77,9 @@ class Ledger:
         repaired: bool = False,
         lines: int = 1,
     ) -> None:
-        self.quarantined.append(QuarantinedItem(reason, detail, raw[:SNIPPET_CHARS], line, end_line, index, repaired))
+        # Redact a window longer than the snippet, so a secret cut by the clip is still recognised.
+        snippet = redact(raw[: 2 * SNIPPET_CHARS])[:SNIPPET_CHARS] if self._secrets else raw[:SNIPPET_CHARS]
+        self.quarantined.append(QuarantinedItem(reason, detail, snippet, line, end_line, index, repaired))
         self.counts.quarantined_lines += lines
         self.full = len(self.quarantined) >= self._max_entries
 
@@ -69,59 +88,86 @@ class Ledger:
         self.quarantine(R.OVER_ITEM_CAP, detail, raw, line=line, index=index, lines=lines)
 
     def give_up(self, raw: str, *, line: int, end_line: int, lines: int, envelope: bool = False) -> None:
-        """Enter everything from ``line`` on (and a legacy ``envelope``) as one range: the
+        """Enter everything from ``line`` on (and a document's ``envelope``) as one range: the
         quarantine budget is spent."""
         rest = "the rest, and the document's envelope, were" if envelope else "the rest was"
         detail = f"{len(self.quarantined)} entries quarantined (max_quarantine_entries); {rest} not examined"
         self.quarantine(R.TOO_MANY_ERRORS, detail, raw, line=line, end_line=end_line, lines=lines)
 
     def offer(
-        self, item: Recommendation, raw: str, *, line: int | None, index: int | None = None, repaired: bool, lines: int = 1
+        self, item: Any, raw: str, *, line: int | None, index: int | None = None, repaired: bool, lines: int = 1
     ) -> None:
-        """Accept a schema-valid item unless a run-level rule says otherwise."""
-        candidate = item.candidate
-        if candidate not in self._known:
-            detail = f"candidate {quoted(candidate)} is not one of the {len(self._known)} State Hub ids read for this run"
-            self.quarantine(R.UNKNOWN_REFERENCE, detail, raw, line=line, index=index, repaired=repaired, lines=lines)
-        elif candidate in self._accepted_at:
-            first = self._accepted_at[candidate]
-            detail = f"candidate {quoted(candidate)} was already recommended" + (f" at line {first}" if first else "")
+        """Accept a schema-valid item (as decoded) unless a run-level rule says otherwise."""
+        if self._secrets and (found := self._secret_in(item)):
+            self.quarantine(R.SECRET_DETECTED, found, raw, line=line, index=index, repaired=repaired, lines=lines)
+            return
+        references = self._references(item)
+        if unknown := self._unknown(references):
+            self.quarantine(R.UNKNOWN_REFERENCE, unknown, raw, line=line, index=index, repaired=repaired, lines=lines)
+        elif references in self._accepted_at:
+            first = self._accepted_at[references]
+            detail = f"{self._describe(references)} already named by an accepted item" + (
+                f" at line {first}" if first else ""
+            )
             self.quarantine(R.DUPLICATE_CANDIDATE, detail, raw, line=line, index=index, repaired=repaired, lines=lines)
         elif self.at_cap:
             self.over_cap(raw, line=line, index=index, lines=lines)
         else:
-            score, mismatch, order = assess(item.wsjf, item.rank)
-            self._accepted_at[candidate] = line
-            self._order.append(order)
-            self.accepted.append(
-                AcceptedItem(
-                    item.rank,
-                    candidate,
-                    item.title,
-                    item.wsjf,
-                    item.rationale,
-                    item.next_action,
-                    score,
-                    mismatch,
-                    repaired,
-                    line,
-                    index,
-                )
-            )
-            self.at_cap = len(self.accepted) >= self._top_n
+            self._accepted_at[references] = line
+            accepted = self._accepted
+            accepted.append((item, repaired, line, index))
+            self.at_cap = len(accepted) >= self._top_n
             counts = self.counts
             counts.item_lines += lines
             if repaired:
                 counts.repaired += 1
-            if mismatch:
-                counts.score_mismatches += 1
+
+    @property
+    def accepted(self) -> int:
+        return len(self._accepted)
+
+    def _unknown(self, references: Any) -> str | None:
+        known = self._known
+        if self._single_reference:
+            if references in known:
+                return None
+            pairs = [(self._reference_fields[0], references)]
+        else:
+            pairs = [(name, value) for name, value in zip(self._reference_fields, references, strict=True) if value not in known]
+            if not pairs:
+                return None
+        name, value = pairs[0]
+        return f"{name} {quoted(value)} is not one of the {len(known)} ids known to this run"
+
+    def _describe(self, references: Any) -> str:
+        if self._single_reference:
+            return f"{self._reference_fields[0]} {quoted(references)} was"
+        return f"{', '.join(self._reference_fields)} {', '.join(map(quoted, references))} were"
+
+    @staticmethod
+    def _secret_in(item: Any) -> str | None:
+        for text in strings(item):
+            if kind := find_secret(text):
+                return f"a text field holds what looks like a {kind}; the item is not passed on"
+        return None
 
     def ranked(self) -> list[AcceptedItem]:
-        return ordered(self.accepted, self._order)
+        """The accepted items in the ranking's order (without a ranking, in the producer's)."""
+        accepted = self._accepted
+        if self._assess is None:
+            return [AcceptedItem(item, {}, repaired, line, index) for item, repaired, line, index in accepted]
+        assessments = [self._assess(entry[0]) for entry in accepted]
+        self.counts.flagged = sum(assessment[2] for assessment in assessments)
+        keys = [assessment[0] for assessment in assessments]
+        items = []
+        for position in sorted(range(len(accepted)), key=keys.__getitem__):
+            item, repaired, line, index = accepted[position]
+            items.append(AcceptedItem(item, assessments[position][1], repaired, line, index))
+        return items
 
     def final_counts(self, nonblank_lines: int) -> Counts:
         counts = self.counts
         counts.lines = nonblank_lines
-        counts.accepted = len(self.accepted)
+        counts.accepted = len(self._accepted)
         counts.quarantined = len(self.quarantined)
         return counts

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from activity_core.boundary import BoundaryLimits, BoundaryResult, OutputContract, parse_report
-from activity_core.boundary.models import Recommendation
 from activity_core.boundary.result import SNIPPET_CHARS
-from tests.boundary.reports import REFS, envelope, item, line, trailer
+from activity_core.kinds.instruction.wsjf import Recommendation
+from tests.boundary.reports import REFS, SPEC, envelope, item, line, trailer
+from tests.boundary.reports import contract as triage_contract
 
 KNOWN = REFS[:10]
 
@@ -30,7 +31,7 @@ def check_invariants(content: str, result: BoundaryResult, contract: OutputContr
     assert counts.accepted == len(result.items) <= contract.top_n
     assert counts.quarantined == len(result.quarantined)
     assert len(result.quarantined) <= contract.limits.max_quarantine_entries + 2  # + the two ranges
-    candidates = [accepted.candidate for accepted in result.items]
+    candidates = [accepted["candidate"] for accepted in result.items]
     assert len(set(candidates)) == len(candidates) and set(candidates) <= set(KNOWN)
     for accepted in result.to_dict()["items"]:
         fields = {name: value for name, value in accepted.items() if name in Recommendation.model_fields}
@@ -76,7 +77,7 @@ def _contents(draw: st.DrawFn) -> str:
 
 
 _contracts = st.builds(
-    lambda top_n, total, per_line, depth, entries: OutputContract(
+    lambda top_n, total, per_line, depth, entries: triage_contract(
         top_n=top_n,
         limits=BoundaryLimits(max_total_bytes=total, max_line_bytes=per_line, max_depth=depth, max_quarantine_entries=entries),
     ),
@@ -93,22 +94,22 @@ _SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[Hea
 @_SETTINGS
 @given(content=_contents(), contract=_contracts, finish_reason=st.sampled_from([None, "stop", "length"]))
 def test_any_report_shaped_input_keeps_the_invariants(content: str, contract: OutputContract, finish_reason: str | None) -> None:
-    result = parse_report(content, contract=contract, known_refs=KNOWN, finish_reason=finish_reason)
+    result = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN, finish_reason=finish_reason)
     check_invariants(content, result, contract)
 
 
 @_SETTINGS
 @given(content=st.text(max_size=2000))
 def test_any_text_at_all_keeps_the_invariants(content: str) -> None:
-    contract = OutputContract()
-    check_invariants(content, parse_report(content, contract=contract, known_refs=KNOWN), contract)
+    contract = triage_contract()
+    check_invariants(content, parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN), contract)
 
 
 @_SETTINGS
 @given(content=st.text(alphabet='{}[]",:\\ \nab1eE.-+tfnul\u2028', max_size=3000))
 def test_json_punctuation_soup_keeps_the_invariants(content: str) -> None:
-    contract = OutputContract(limits=BoundaryLimits(max_line_bytes=4096))
-    check_invariants(content, parse_report(content, contract=contract, known_refs=KNOWN), contract)
+    contract = triage_contract(limits=BoundaryLimits(max_line_bytes=4096))
+    check_invariants(content, parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN), contract)
 
 
 # -- adversarial inputs: bounded work ------------------------------------------------------------
@@ -116,7 +117,7 @@ def test_json_punctuation_soup_keeps_the_invariants(content: str) -> None:
 # so a generous bound tells the two apart without flaking on a busy machine.
 
 MEGABYTE = 1024 * 1024
-RAISED = OutputContract(
+RAISED = triage_contract(
     limits=BoundaryLimits(max_total_bytes=4 * MEGABYTE, max_line_bytes=4 * MEGABYTE, max_depth=64, max_quarantine_entries=100_000)
 )
 ADVERSARIAL = {
@@ -132,12 +133,12 @@ ADVERSARIAL = {
 }
 
 
-@pytest.mark.parametrize("contract", [OutputContract(), RAISED], ids=["defaults", "limits raised"])
+@pytest.mark.parametrize("contract", [triage_contract(), RAISED], ids=["defaults", "limits raised"])
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_adversarial_input_is_bounded(name: str, contract: OutputContract) -> None:
     content = ADVERSARIAL[name]
     started = time.perf_counter()
-    result = parse_report(content, contract=contract, known_refs=KNOWN)
+    result = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN)
     elapsed = time.perf_counter() - started
 
     assert elapsed < 2.0, f"{name}: {elapsed:.2f} s"
