@@ -41,7 +41,7 @@ class SecretPattern:
 PATTERNS = (
     SecretPattern(
         "private key",
-        r"-----BEGIN[A-Z0-9 ]{0,40}+PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[A-Z0-9 ]{0,40}+PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)",
     ),
     SecretPattern("bearer token", r"\b[Bb]earer[ \t]++[A-Za-z0-9\-._~+/]{16,}+=*+"),
     SecretPattern("AWS access key id", r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b"),
