@@ -43,6 +43,21 @@ class UnsupportedModel(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Shape:
+    """Where a decoded struct keeps its keys and text, for counting them over many at once.
+
+    Only a plain model has one: required text, required scalars, optional scalars and
+    required nested plain models (``batch.py`` then counts with C-level maps and joins)."""
+
+    keys: int
+    """Keys every unit writes: its required fields (and its tag)."""
+    optional: tuple[tuple[str, Any], ...]
+    """Optional fields and their defaults: a unit wrote one when its value is not the default."""
+    texts: tuple[str, ...]
+    nested: tuple[tuple[str, Shape], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Compiled:
     """One contract model as a struct, with what the boundary needs to know about it."""
 
@@ -51,6 +66,7 @@ class Compiled:
     """Some constraint is not mirrored: pydantic validates every unit of this model too."""
     depth: int
     """How deep a valid unit nests (an object is 1)."""
+    shape: Shape | None
 
 
 def compile_model(
@@ -64,6 +80,11 @@ def compile_model(
     careful = False
     fields: list[tuple[str, Any, Any]] = []
     depth = 1
+    plain = True
+    keys = int(tag is not None)
+    optional: list[tuple[str, Any]] = []
+    texts: list[str] = []
+    nested: list[tuple[str, Shape]] = []
     for field_name, info in model.model_fields.items():
         if tag is not None and field_name == "type":
             continue
@@ -71,6 +92,20 @@ def compile_model(
         translated = _translate(info.annotation, list(info.metadata), f"{model.__name__}.{field_name}", extra)
         careful |= translated.careful
         depth = max(depth, 1 + translated.depth)
+        required = info.is_required()
+        if translated.kind == "scalar":
+            keys += required
+            if not required:
+                plain &= info.default_factory is None
+                optional.append((field_name, info.default))
+        elif translated.kind == "text" and required:
+            keys += 1
+            texts.append(field_name)
+        elif translated.kind == "model" and required and translated.shape is not None:
+            keys += 1
+            nested.append((field_name, translated.shape))
+        else:
+            plain = False
         if info.is_required():
             fields.append((field_name, translated.type, msgspec.NODEFAULT))
         elif info.default_factory is not None:
@@ -84,11 +119,13 @@ def compile_model(
         forbid_unknown_fields=True,
         frozen=True,
         omit_defaults=True,
+        gc=False,  # decoded JSON holds no reference cycles; untracked structs allocate faster
         tag_field="type" if tag is not None else None,
         tag=tag,
         module=model.__module__,
     )
-    return Compiled(struct, careful, depth)
+    shape = Shape(keys, tuple(optional), tuple(texts), tuple(nested)) if plain else None
+    return Compiled(struct, careful, depth, shape)
 
 
 def strings(value: Any) -> Iterator[str]:
@@ -115,6 +152,9 @@ class _Translated:
     type: Any
     careful: bool = False
     depth: int = 0
+    kind: str = "other"
+    """scalar (a number, a bool, an int Literal), text (a str or a str Literal), model, or other."""
+    shape: Shape | None = None
 
 
 def _translate(annotation: Any, metadata: list[Any], where: str, extra: dict[str, Any]) -> _Translated:
@@ -129,10 +169,10 @@ def _translate(annotation: Any, metadata: list[Any], where: str, extra: dict[str
         if len(args) != 1:
             raise UnsupportedModel(f"{where}: only an optional (X | None) union is supported")
         inner = _translate(args[0], metadata, where, extra)
-        return _Translated(inner.type | None, inner.careful, inner.depth)
+        return _Translated(inner.type | None, inner.careful, inner.depth, "scalar" if inner.kind == "scalar" else "other")
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         child = compile_model(annotation)
-        return _Translated(child.struct, child.careful, child.depth)
+        return _Translated(child.struct, child.careful, child.depth, "model", child.shape)
     if origin is list:
         (element,) = get_args(annotation)
         inner = _translate(element, [], where, {})
@@ -141,17 +181,18 @@ def _translate(annotation: Any, metadata: list[Any], where: str, extra: dict[str
     if origin is Literal:
         if not all(type(arg) in (str, int) for arg in get_args(annotation)):
             raise UnsupportedModel(f"{where}: a Literal may hold strings and integers only")
-        return _Translated(annotation, _constraints(metadata, where, {})[1])
+        kind = "text" if all(type(arg) is str for arg in get_args(annotation)) else "other"
+        return _Translated(annotation, _constraints(metadata, where, {})[1], kind=kind)
     if annotation is str:
         meta, careful = _constraints(metadata, where, _LENGTHS, text=True)
-        return _Translated(_with(str, meta | extra), careful)
+        return _Translated(_with(str, meta | extra), careful, kind="text")
     if annotation is bool:
-        return _Translated(bool, _constraints(metadata, where, {})[1])
+        return _Translated(bool, _constraints(metadata, where, {})[1], kind="scalar")
     if annotation in (int, float):
         meta, careful = _constraints(metadata, where, _BOUNDS, number=annotation)
         if annotation is int and not ({"ge", "gt"} & set(meta) and {"le", "lt"} & set(meta)):
             raise UnsupportedModel(f"{where}: give the integer a range (ge and le), so huge integers are refused")
-        return _Translated(_with(annotation, meta), careful)
+        return _Translated(_with(annotation, meta), careful, kind="scalar")
     raise UnsupportedModel(f"{where}: type {annotation!r} is not supported by the boundary")
 
 

@@ -9,7 +9,6 @@ rest as one range.
 from __future__ import annotations
 
 from collections.abc import Collection
-from operator import attrgetter
 from typing import Any
 
 from activity_core.boundary.compiled import strings
@@ -18,6 +17,7 @@ from activity_core.boundary.reasons import QuarantineReason
 from activity_core.boundary.result import SNIPPET_CHARS, AcceptedItem, Counts, QuarantinedItem
 from activity_core.boundary.secrets import find_secret, redact
 from activity_core.boundary.spec import ReportSpec
+from activity_core.boundary.validators import UnitKinds
 
 R = QuarantineReason
 _QUOTED = 16
@@ -30,7 +30,7 @@ def quoted(value: str) -> str:
 
 class Ledger:
     def __init__(
-        self, contract: OutputContract, spec: ReportSpec, known_refs: Collection[str], *, secrets: bool
+        self, contract: OutputContract, spec: ReportSpec, kinds: UnitKinds, known_refs: Collection[str], *, secrets: bool
     ) -> None:
         """``secrets``: the answer holds an anchor of a secret pattern, so units are checked for them."""
         self._top_n = contract.top_n
@@ -38,13 +38,15 @@ class Ledger:
         self._known = known_refs if isinstance(known_refs, (set, frozenset)) else frozenset(known_refs)
         fields = spec.items.reference_fields
         self._reference_fields = fields
-        self._references = attrgetter(*fields)
+        self._references = kinds.references
         self._single_reference = len(fields) == 1
-        self._assess = spec.ranking.assess if spec.ranking is not None else None
+        self._ranking = spec.ranking
         self._secrets = secrets
         self._accepted_at: dict[Any, int | None] = {}
-        self._accepted: list[tuple[Any, bool, int | None, int | None]] = []
-        """(the decoded item, repaired, line, index): made into AcceptedItems once, in ``ranked``."""
+        self._accepted: list[AcceptedItem] = []
+        self._decoded: list[Any] = []
+        """The accepted items as decoded, for the ranking."""
+        self._computed = spec.ranking.computed if spec.ranking is not None else None
         self.quarantined: list[QuarantinedItem] = []
         self.counts = Counts()
         self.full = False
@@ -94,16 +96,17 @@ class Ledger:
         detail = f"{len(self.quarantined)} entries quarantined (max_quarantine_entries); {rest} not examined"
         self.quarantine(R.TOO_MANY_ERRORS, detail, raw, line=line, end_line=end_line, lines=lines)
 
-    def offer(
-        self, item: Any, raw: str, *, line: int | None, index: int | None = None, repaired: bool, lines: int = 1
-    ) -> None:
-        """Accept a schema-valid item (as decoded) unless a run-level rule says otherwise."""
+    def offer(self, item: Any, raw: str, line: int | None, index: int | None, repaired: bool, lines: int = 1) -> None:
+        """Accept a schema-valid item (as decoded) unless a run-level rule says otherwise.
+        (Positional arguments: this runs once per item line.)"""
         if self._secrets and (found := self._secret_in(item)):
             self.quarantine(R.SECRET_DETECTED, found, raw, line=line, index=index, repaired=repaired, lines=lines)
             return
         references = self._references(item)
-        if unknown := self._unknown(references):
-            self.quarantine(R.UNKNOWN_REFERENCE, unknown, raw, line=line, index=index, repaired=repaired, lines=lines)
+        known = references in self._known if self._single_reference else self._unknown(references) is None
+        if not known:
+            detail = self._unknown(references) or ""
+            self.quarantine(R.UNKNOWN_REFERENCE, detail, raw, line=line, index=index, repaired=repaired, lines=lines)
         elif references in self._accepted_at:
             first = self._accepted_at[references]
             detail = f"{self._describe(references)} already named by an accepted item" + (
@@ -115,12 +118,12 @@ class Ledger:
         else:
             self._accepted_at[references] = line
             accepted = self._accepted
-            accepted.append((item, repaired, line, index))
+            accepted.append(AcceptedItem(item, repaired, line, index, self._computed))
+            self._decoded.append(item)
             self.at_cap = len(accepted) >= self._top_n
-            counts = self.counts
-            counts.item_lines += lines
+            self.counts.item_lines += lines
             if repaired:
-                counts.repaired += 1
+                self.counts.repaired += 1
 
     @property
     def accepted(self) -> int:
@@ -154,16 +157,12 @@ class Ledger:
     def ranked(self) -> list[AcceptedItem]:
         """The accepted items in the ranking's order (without a ranking, in the producer's)."""
         accepted = self._accepted
-        if self._assess is None:
-            return [AcceptedItem(item, {}, repaired, line, index) for item, repaired, line, index in accepted]
-        assessments = [self._assess(entry[0]) for entry in accepted]
-        self.counts.flagged = sum(assessment[2] for assessment in assessments)
-        keys = [assessment[0] for assessment in assessments]
-        items = []
-        for position in sorted(range(len(accepted)), key=keys.__getitem__):
-            item, repaired, line, index = accepted[position]
-            items.append(AcceptedItem(item, assessments[position][1], repaired, line, index))
-        return items
+        if self._ranking is None or not accepted:
+            return accepted
+        keys, flags = zip(*map(self._ranking.assess, self._decoded))
+        self.counts.flagged = sum(flags)
+        # A stable sort of positions by their float keys: ties keep the producer's order.
+        return [accepted[position] for position in sorted(range(len(keys)), key=keys.__getitem__)]
 
     def final_counts(self, nonblank_lines: int) -> Counts:
         counts = self.counts

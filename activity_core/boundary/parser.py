@@ -15,8 +15,10 @@ from bisect import bisect_left
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from activity_core.boundary.contract import OutputContract
+from activity_core.boundary.batch import clean_lines, keys_and_text_colons
+from activity_core.boundary.contract import BoundaryLimits, OutputContract
 from activity_core.boundary.document import ArrayDocument
 from activity_core.boundary.framing import (
     BOM,
@@ -34,10 +36,14 @@ from activity_core.boundary.scan import may_break_text
 from activity_core.boundary.secrets import might_hold_secrets
 from activity_core.boundary.spec import ReportSpec
 from activity_core.boundary.strict_json import DUPLICATE_CHECK_ENCODER
-from activity_core.boundary.units import DECODE_ERRORS, judge
+from activity_core.boundary.units import DECODE_ERRORS, Verdict, judge
 from activity_core.boundary.validators import UnitKind, UnitKinds, unit_kinds
 
 R = QuarantineReason
+_NONE_INVALID: frozenset[int] = frozenset()
+_SHORT_LINE = 24
+# Below this many lines the batch path's fixed checks cost more than the per-line loop it saves.
+BATCH_MIN_LINES = 64
 _BRACKET = re.compile(r"[{\[]")
 
 
@@ -57,12 +63,12 @@ class _Reading:
     trailer_line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
+class _Answer(NamedTuple):
     """The kept text and what the pre-scans and the decoding found in it."""
 
     text: str
     lines: list[str]
+    nonblank: int
     scan: bool
     """Some line may break a text field: lines are scanned one by one."""
     secrets: bool
@@ -82,33 +88,39 @@ def parse_report(
     ``known_refs`` are the only ids an item may name (compared exactly: no case folding, no
     trimming). ``content`` may be bytes (a captured answer): lines that are not UTF-8 are then
     quarantined, each on its own, and the rest is read."""
-    invalid: frozenset[int] = frozenset()
+    invalid: frozenset[int] = _NONE_INVALID
     if isinstance(content, bytes):
         content, invalid = decode_lines(content)
     limits = contract.limits
     budgeted = within_budget(content.removeprefix(BOM), limits.max_total_bytes)
     kept = budgeted.kept
-    answer = _Answer(kept, split_lines(kept), may_break_text(kept), might_hold_secrets(kept), invalid)
+    lines = split_lines(kept)
+    answer = _Answer(kept, lines, count_nonblank(lines), may_break_text(kept), might_hold_secrets(kept), invalid)
     kinds = unit_kinds(spec.items, limits.max_string_lengths)
-    document_keys = (DOCUMENT_ITEMS_KEY, *((spec.items.legacy_key,) if spec.items.legacy_key else ()))
+    document_keys = kinds.document_keys
 
     reading: _Reading | None = None
-    ledger = Ledger(contract, spec, known_refs, secrets=answer.secrets)
+    ledger = Ledger(contract, spec, kinds, known_refs, secrets=answer.secrets)
     if contract.framing == "document":
         document = ArrayDocument(kept, document_keys)
         if document.found:
             reading = _read_document(document, answer, contract, kinds, ledger)
+    if reading is None and (batch := _batched(answer, limits, kinds)) is not None:
+        reading = _read_batch(batch, answer, kinds, ledger)
+        if reading is None:
+            ledger = Ledger(contract, spec, kinds, known_refs, secrets=answer.secrets)
     if reading is None:
         final = None if budgeted.overflow else _last_nonblank(kept, answer.lines)
         reading = _read_lines(answer, contract, kinds, ledger, final=final)
         if reading.framing == "none" and any(f'"{key}"' in kept for key in document_keys):
             document = ArrayDocument(kept, document_keys)
             if document.found:
-                ledger = Ledger(contract, spec, known_refs, secrets=answer.secrets)
+                ledger = Ledger(contract, spec, kinds, known_refs, secrets=answer.secrets)
                 reading = _read_document(document, answer, contract, kinds, ledger)
     overflow = split_lines(budgeted.overflow) if budgeted.overflow else []
-    # The kept text ends with its last line break, so the overflow starts on line len(lines).
-    _enter_overflow(overflow, first_line=len(answer.lines), limit=limits.max_total_bytes, ledger=ledger)
+    if overflow:
+        # The kept text ends with its last line break, so the overflow starts on line len(lines).
+        _enter_overflow(overflow, first_line=len(answer.lines), limit=limits.max_total_bytes, ledger=ledger)
 
     truncated = finish_reason == "length" or (reading.framing != "none" and (reading.cut or not reading.complete))
     items = ledger.ranked()
@@ -123,7 +135,7 @@ def parse_report(
         summary=reading.summary,
         items=items,
         quarantined=ledger.quarantined,
-        counts=ledger.final_counts(count_nonblank(answer.lines) + count_nonblank(overflow)),
+        counts=ledger.final_counts(answer.nonblank + (count_nonblank(overflow) if overflow else 0)),
     )
 
 
@@ -145,6 +157,7 @@ def _read_lines(answer: _Answer, contract: OutputContract, kinds: UnitKinds, led
     # The fast path below is ``judge`` for the common case (see units.py), inlined: a clean
     # ASCII item line that decodes, needs no careful look and repeats no key.
     fast = not scan and item_struct not in line_kind.careful and limits.max_depth >= line_kind.depth
+    fast_tags = {struct: tag for struct, tag in line_kind.tags.items() if struct not in line_kind.careful}  # type: ignore[union-attr]
     encode = DUPLICATE_CHECK_ENCODER.encode
     examined = 0  # non-blank lines entered in the ledger; the others (no bracket at all) are prose
     for index in _lines_to_examine(answer):
@@ -161,29 +174,36 @@ def _read_lines(answer: _Answer, contract: OutputContract, kinds: UnitKinds, led
         if invalid and index in invalid:
             ledger.quarantine(R.INVALID_ENCODING, "bytes that are not UTF-8 (shown as U+FFFD)", stripped, line=line)
             continue
-        if not looks_like_json(stripped):
+        if stripped[0] != "{" and not looks_like_json(stripped):
             ledger.ignore()
             continue
         if ledger.at_cap and not _may_close_report(stripped):
             ledger.over_cap(stripped, line=line)
             continue
-        decoded, refused = None, False
-        if fast and stripped.isascii() and len(stripped) <= max_line_bytes and "\\u003" not in stripped:
+        decoded, refused, verdict = None, False, None
+        if (
+            fast
+            and stripped.isascii()
+            and len(stripped) <= max_line_bytes
+            and ("\\" not in stripped or "\\u003" not in stripped)
+        ):
             try:
                 decoded = decode(stripped)  # type: ignore[misc]
             except DECODE_ERRORS:
                 refused = True
             else:
-                if type(decoded) is item_struct and stripped.count(":") == encode(decoded).count(b":"):
-                    reading.framing = "ndjson"
-                    offer(decoded, stripped, line=line, repaired=False)
-                    continue
-        value, tag, reason, detail, repaired = judge(
-            stripped, line_kind, limits, final=index == final, scan=scan, decoded=decoded, refused=refused
-        )
+                if type(decoded) in fast_tags and stripped.count(":") == encode(decoded).count(b":"):
+                    if type(decoded) is item_struct:
+                        reading.framing = "ndjson"
+                        offer(decoded, stripped, line, None, False)
+                        continue
+                    verdict = Verdict(decoded, fast_tags[type(decoded)])
+        if verdict is None:
+            verdict = judge(stripped, line_kind, limits, final=index == final, scan=scan, decoded=decoded, refused=refused)
+        value, tag, reason, detail, repaired = verdict
         if type(value) is item_struct:
             reading.framing = "ndjson"
-            offer(value, stripped, line=line, repaired=repaired)
+            offer(value, stripped, line, None, repaired)
             continue
         if tag is not None:
             reading.framing = "ndjson"
@@ -191,24 +211,74 @@ def _read_lines(answer: _Answer, contract: OutputContract, kinds: UnitKinds, led
             reading.cut |= reason is R.TRUNCATED_ITEM
             reading.envelope_claimed |= tag == ENVELOPE_TAG
             ledger.quarantine(reason, detail, stripped, line=line, repaired=repaired)  # type: ignore[arg-type]
-        elif tag == ENVELOPE_TAG:
-            reading.envelope_claimed = True
-            if reading.envelope_line is None:
-                reading.summary, reading.envelope_line = ledger.summary(value.summary), line
-                ledger.envelope()
-            else:
-                detail = f"a second envelope; the first is at line {reading.envelope_line}"
-                ledger.quarantine(R.ENVELOPE_INVALID, detail, stripped, line=line)
-        elif reading.trailer_line is None:
-            reading.trailer_line, reading.complete = line, True
-            ledger.trailer()
         else:
-            detail = f"a second end line; the first is at line {reading.trailer_line}"
-            ledger.quarantine(R.TRAILER_INVALID, detail, stripped, line=line)
-    ledger.ignore(count_nonblank(lines) - examined)
+            _frame(reading, ledger, value, tag, stripped, line)
+    ledger.ignore(answer.nonblank - examined)
+    return _closed(reading, ledger)
+
+
+def _frame(reading: _Reading, ledger: Ledger, value: Any, tag: str | None, stripped: str, line: int) -> None:
+    """Enter a valid envelope or trailer line: the first of each counts, a second is quarantined."""
+    if tag == ENVELOPE_TAG:
+        reading.envelope_claimed = True
+        if reading.envelope_line is None:
+            reading.summary, reading.envelope_line = ledger.summary(value.summary), line
+            ledger.envelope()
+        else:
+            detail = f"a second envelope; the first is at line {reading.envelope_line}"
+            ledger.quarantine(R.ENVELOPE_INVALID, detail, stripped, line=line)
+    elif reading.trailer_line is None:
+        reading.trailer_line, reading.complete = line, True
+        ledger.trailer()
+    else:
+        detail = f"a second end line; the first is at line {reading.trailer_line}"
+        ledger.quarantine(R.TRAILER_INVALID, detail, stripped, line=line)
+
+
+def _closed(reading: _Reading, ledger: Ledger) -> _Reading:
     if reading.framing == "ndjson" and not reading.envelope_claimed:
         ledger.quarantine(R.ENVELOPE_INVALID, "no envelope (type summary) line", "", line=None, lines=0)
     return reading
+
+
+def _batched(answer: _Answer, limits: BoundaryLimits, kinds: UnitKinds) -> list[Any] | None:
+    """Every line decoded at once, when the answer is clean enough for the batch path (batch.py)."""
+    line_kind = kinds.line
+    if (
+        answer.nonblank < BATCH_MIN_LINES
+        or answer.scan
+        or answer.invalid
+        or line_kind.shapes is None
+        or limits.max_depth < line_kind.depth
+        or not clean_lines(answer.text, answer.lines, limits.max_line_bytes)
+    ):
+        return None
+    try:
+        decoded: list[Any] = line_kind.decode_lines(answer.text)  # type: ignore[misc]
+    except DECODE_ERRORS:
+        return None
+    return decoded if len(decoded) == answer.nonblank else None
+
+
+def _read_batch(decoded: list[Any], answer: _Answer, kinds: UnitKinds, ledger: Ledger) -> _Reading | None:
+    """The run-level rules on an answer decoded at once; None when its duplicate-key count
+    disagrees, so that it is read line by line instead."""
+    if answer.text.count(":") != keys_and_text_colons(decoded, kinds.line.shapes):  # type: ignore[arg-type]
+        return None
+    reading = _Reading(framing="ndjson")
+    lines, item_struct, tags, offer = answer.lines, kinds.item_struct, kinds.line.tags, ledger.offer
+    for index, value in enumerate(decoded):
+        stripped, line = lines[index], index + 1
+        if ledger.full:
+            ledger.give_up(stripped, line=line, end_line=len(lines), lines=count_nonblank(lines[index:]))
+            return reading
+        if ledger.at_cap and not _may_close_report(stripped):
+            ledger.over_cap(stripped, line=line)
+        elif type(value) is item_struct:
+            offer(value, stripped, line, None, False)
+        else:
+            _frame(reading, ledger, value, tags[type(value)], stripped, line)  # type: ignore[index]
+    return _closed(reading, ledger)
 
 
 def _lines_to_examine(answer: _Answer) -> Iterable[int]:
@@ -216,7 +286,8 @@ def _lines_to_examine(answer: _Answer) -> Iterable[int]:
     prose, or a hostile flood of short lines), only those that do (and those that were not
     UTF-8), found at C speed. Either way the others are blank or prose."""
     text, lines = answer.text, answer.lines
-    if text.count("{") + text.count("[") >= len(lines) // 2:
+    # Report lines are hundreds of characters long: only short lines can be that many.
+    if len(text) >= _SHORT_LINE * len(lines) or text.count("{") + text.count("[") >= len(lines) // 2:
         return range(len(lines))
     found = set(answer.invalid)
     line, at = 0, 0
@@ -306,7 +377,7 @@ def _read_document(
                     lines=count,
                 )
             else:
-                ledger.offer(verdict.value, raw, line=line, index=index, repaired=verdict.repaired, lines=count)
+                ledger.offer(verdict.value, raw, line, index, verdict.repaired, count)
 
     ledger.ignore(where.nonblank_in(0, document.start))
     if stopped_at is not None:

@@ -11,6 +11,7 @@ carries them as the JSON values they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,22 +43,27 @@ class AcceptedItem(msgspec.Struct, frozen=True, gc=False, eq=False):
 
     item: Any
     """The item as decoded (a compiled struct, read by attribute like the item model), or, read
-    back by ``BoundaryResult.from_dict``, its plain values."""
-    computed: dict[str, Any]
-    """What the ranking computed (for the WSJF ranking: ``computed_score``, ``score_mismatch``)."""
+    back by ``BoundaryResult.from_dict``, its plain values (computed ones included)."""
     repaired: bool
     line: int | None
     """1-based line of the item (a document element: its first line)."""
     index: int | None = None
     """0-based position in a document's item array."""
+    computed: Callable[[Any], dict[str, Any]] | None = None
+    """The ranking's computed fields of ``item`` (for the WSJF ranking: ``computed_score``,
+    ``score_mismatch``), worked out when the values are asked for."""
 
     @property
     def values(self) -> dict[str, Any]:
         """The item's fields as written (JSON values; optional fields at their default are left
         out), then the ranking's computed fields."""
         item = self.item
-        fields = to_values(item) if isinstance(item, msgspec.Struct) else dict(item)
-        return fields | self.computed
+        if not isinstance(item, msgspec.Struct):
+            return dict(item)
+        fields = to_values(item)
+        if self.computed is not None:
+            fields.update(self.computed(item))
+        return fields
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -166,7 +172,7 @@ class BoundaryResult:
         for raw in wire.items:
             values = dict(raw)
             provenance = _PROVENANCE.validate_python({name: values.pop(name, None) for name in PROVENANCE})
-            items.append(AcceptedItem(values, {}, provenance["repaired"], provenance["line"], provenance["index"]))
+            items.append(AcceptedItem(values, provenance["repaired"], provenance["line"], provenance["index"]))
         return cls(wire.status, wire.framing, wire.truncated, wire.summary, items, wire.quarantined, wire.counts)
 
     model_validate = from_dict

@@ -26,11 +26,10 @@ from pydantic import BaseModel
 RESERVED_FIELDS = frozenset({"type", "repaired", "line", "index"})
 
 
-Assessment = tuple[float, dict[str, Any], bool]
-"""A ranking's view of one accepted item (a plain tuple: one is built per accepted item):
-the sort key (smallest first; ties keep the input order), what the ranking recomputed (added to
-the item; its names are ``Ranking.computed_fields``), and whether the producer's own claim
-disagrees with it (kept, flagged and counted)."""
+Assessment = tuple[float, bool]
+"""A ranking's view of one accepted item (a plain tuple: one is built per accepted item): the
+sort key (smallest first; ties keep the input order), and whether the producer's own claim
+disagrees with what the ranking recomputes (the item is kept, flagged and counted)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,9 @@ class Ranking:
     name: str
     assess: Callable[[Any], Assessment]
     """Called with each accepted item as decoded (fields read by attribute, as on the model)."""
+    computed: Callable[[Any], dict[str, Any]]
+    """What the ranking recomputed, added to an accepted item's values when they are asked for
+    (names: ``computed_fields``); only the order and the flag are needed to parse."""
     computed_fields: tuple[str, ...]
     applies_to: type[BaseModel]
     """The item model (or a base of it) whose fields ``assess`` reads."""

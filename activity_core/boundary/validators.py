@@ -13,6 +13,7 @@ wrong and the careful path to check what the fast decoder does not mirror.
 from __future__ import annotations
 
 import functools
+from operator import attrgetter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -20,7 +21,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
-from activity_core.boundary.compiled import Compiled, compile_model
+from activity_core.boundary.compiled import Compiled, Shape, compile_model
 from activity_core.boundary.contract import DEFAULT_SUMMARY_CHARS, HARD_MAX_ITEMS
 from activity_core.boundary.models import (
     DOCUMENT_ITEMS_KEY,
@@ -47,6 +48,8 @@ class UnitKind:
     """pydantic-core's own validator: the TypeAdapter wrapper would cost a call per unit."""
     decode: Callable[[str], Any] | None = None
     """The fast decoder (msgspec), or None where pydantic alone judges."""
+    decode_lines: Callable[[str], list[Any]] | None = None
+    """The same decoder over whitespace-separated units (the batch path)."""
     tags: Mapping[type, str] | None = None
     """Struct type -> the ``type`` tag it stands for."""
     careful: frozenset[type] = frozenset()
@@ -55,6 +58,8 @@ class UnitKind:
     """The tag every unit of this kind stands for, when it is a single model."""
     depth: int = 1
     """How deep a valid unit nests."""
+    shapes: Mapping[type, Shape] | None = None
+    """Each struct's shape, when every one is plain and fully mirrored: the batch path may read it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,10 @@ class UnitKinds:
     item_struct: type
     """The struct an accepted item decodes to (the line's, tagged)."""
     element_struct: type
+    references: Callable[[Any], Any]
+    """An item's reference values (one, or a tuple for several reference fields)."""
+    document_keys: tuple[str, ...]
+    """The array keys a document of these items may hold them under."""
 
 
 def string_limits(spec: ItemSpec, overrides: Mapping[str, int]) -> dict[str, int]:
@@ -122,12 +131,15 @@ def _unit_kinds(spec: ItemSpec, overrides: tuple[tuple[str, int], ...]) -> UnitK
         _bounded(Envelope, limits) | _framed(_bounded(spec.model, limits), spec.schema_id) | Trailer,  # type: ignore[operator]
         Field(discriminator="type"),
     ]
+    line_decoder = msgspec.json.Decoder(envelope.struct | item.struct | trailer.struct)  # type: ignore[operator]
     line = UnitKind(
         validator=TypeAdapter(line_model, config=_UNCACHED).validator,
-        decode=msgspec.json.Decoder(envelope.struct | item.struct | trailer.struct).decode,  # type: ignore[operator]
+        decode=line_decoder.decode,
+        decode_lines=line_decoder.decode_lines,
         tags={envelope.struct: ENVELOPE_TAG, item.struct: ITEM_TAG, trailer.struct: TRAILER_TAG},
         careful=frozenset(c.struct for c in compiled if c.careful),
         depth=max(c.depth for c in compiled),
+        shapes=None if any(c.careful or c.shape is None for c in compiled) else {c.struct: c.shape for c in compiled},  # type: ignore[misc]
     )
     legacy = legacy_model(spec, limits)
     return UnitKinds(
@@ -137,6 +149,8 @@ def _unit_kinds(spec: ItemSpec, overrides: tuple[tuple[str, int], ...]) -> UnitK
         legacy_envelope=None if legacy is None else UnitKind(TypeAdapter(legacy).validator, tag=ENVELOPE_TAG, depth=2),
         item_struct=item.struct,
         element_struct=element.struct,
+        references=attrgetter(*spec.reference_fields),
+        document_keys=(DOCUMENT_ITEMS_KEY, *((spec.legacy_key,) if spec.legacy_key else ())),
     )
 
 

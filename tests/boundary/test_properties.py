@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from activity_core.boundary import BoundaryLimits, BoundaryResult, OutputContract, parse_report
+from activity_core.boundary import BoundaryLimits, BoundaryResult, OutputContract, parse_report, parser
 from activity_core.boundary.result import SNIPPET_CHARS
 from activity_core.kinds.instruction.wsjf import Recommendation
 from tests.boundary.reports import REFS, SPEC, envelope, item, line, trailer
@@ -144,3 +145,40 @@ def test_adversarial_input_is_bounded(name: str, contract: OutputContract) -> No
     assert elapsed < 2.0, f"{name}: {elapsed:.2f} s"
     assert result.status == "failed"
     check_invariants(content, result, contract)
+
+
+# -- the batch path and the line-by-line path agree ------------------------------------------------
+
+_clean_lines = st.lists(
+    st.one_of(
+        _good_item,
+        st.just(line(envelope(3))),
+        st.just(line(trailer(3))),
+        st.builds(lambda rank: line(item(rank)).replace('"rank": ', '"rank": 1, "rank": ', 1), st.integers(1, 20)),
+        st.builds(lambda rank: line(item(rank)).replace('"job_size"', '"score": null, "job_size"', 1), st.integers(1, 20)),
+        st.builds(lambda rank: line(item(rank, title="a: b: c")), st.integers(1, 20)),
+        st.builds(lambda rank: line(item(rank, title="x:y")).replace("x:y", "x\\u003ay"), st.integers(1, 20)),
+        st.builds(lambda rank: line(item(rank, title="Use ghp_" + "a1B2c3D4e5" * 4)), st.integers(1, 20)),
+        st.builds(lambda rank: line(item(rank, wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 1, "score": 99})), st.integers(1, 20)),
+    ),
+    min_size=parser.BATCH_MIN_LINES - 4,
+    max_size=parser.BATCH_MIN_LINES + 30,
+)
+
+
+@_SETTINGS
+@given(lines=_clean_lines, contract=_contracts, trailing=st.sampled_from(["", "\n"]))
+def test_the_batch_path_reads_exactly_as_the_line_path(lines: list[str], contract: OutputContract, trailing: str) -> None:
+    content = "\n".join(lines) + trailing
+    batched = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN)
+    with mock.patch.object(parser, "_batched", lambda *args: None):
+        by_line = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN)
+    assert batched.to_dict() == by_line.to_dict()
+
+
+def test_the_batch_path_is_taken_for_a_clean_report() -> None:
+    items = [line(item(n % 20 + 1, KNOWN[n % len(KNOWN)])) for n in range(parser.BATCH_MIN_LINES)]
+    content = "\n".join([line(envelope(2)), *items, line(trailer(2))])
+    with mock.patch.object(parser, "_read_lines", side_effect=AssertionError("read line by line")):
+        result = parse_report(content, spec=SPEC, contract=triage_contract(top_n=20), known_refs=KNOWN)
+    assert result.counts.accepted == len(KNOWN) and result.counts.quarantined_lines == parser.BATCH_MIN_LINES - len(KNOWN)

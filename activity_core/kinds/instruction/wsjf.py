@@ -10,7 +10,7 @@ wrong claim: the components, not the claim, decide whether the item is valid.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -64,16 +64,32 @@ REPORT_ITEM = ItemSpec(
 )
 
 
+def exact_score(wsjf: Wsjf) -> float:
+    return (wsjf.business_value + wsjf.time_criticality + wsjf.risk_reduction) / wsjf.job_size
+
+
+def _claim_disagrees(claim: float | None, exact: float) -> bool:
+    return claim is not None and not abs(claim - exact) <= SCORE_TOLERANCE + 1e-9
+
+
 def assess(item: Recommendation) -> Assessment:
-    """The score the result shows (rounded), whether the producer's claim is inconsistent with
-    its components, and the sort key: best exact score first, then the producer's rank (a
-    stable sort keeps input order last)."""
+    """The sort key (best exact score first, then the producer's rank; a stable sort keeps input
+    order last) and whether the producer's claimed score is inconsistent with its components."""
     wsjf = item.wsjf
     exact = (wsjf.business_value + wsjf.time_criticality + wsjf.risk_reduction) / wsjf.job_size
-    claim = wsjf.score
-    mismatch = claim is not None and not abs(claim - exact) <= SCORE_TOLERANCE + 1e-9
-    computed = {"computed_score": round(exact, SCORE_DECIMALS), "score_mismatch": mismatch}
-    return item.rank - exact * _SCORE_WEIGHT, computed, mismatch
+    return item.rank - exact * _SCORE_WEIGHT, _claim_disagrees(wsjf.score, exact)
 
 
-WSJF = Ranking(name="wsjf", assess=assess, computed_fields=("computed_score", "score_mismatch"), applies_to=Recommendation)
+def computed(item: Recommendation) -> dict[str, Any]:
+    """The score the result shows (rounded) and whether the claim disagrees with it."""
+    exact = exact_score(item.wsjf)
+    return {"computed_score": round(exact, SCORE_DECIMALS), "score_mismatch": _claim_disagrees(item.wsjf.score, exact)}
+
+
+WSJF = Ranking(
+    name="wsjf",
+    assess=assess,
+    computed=computed,
+    computed_fields=("computed_score", "score_mismatch"),
+    applies_to=Recommendation,
+)
