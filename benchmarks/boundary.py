@@ -149,7 +149,9 @@ def _first(fn: Callable[[], object]) -> tuple[float, str | None]:
     return time.perf_counter() - started, None
 
 
-def side_by_side(base: Callable[[], object], contenders: dict[str, Callable[[], object]], rounds: int) -> dict[str, str]:
+def side_by_side(
+    base: Callable[[], object], contenders: dict[str, Callable[[], object]], rounds: int
+) -> dict[str, str]:
     """Each contender's median ratio to ``base`` over interleaved rounds, formatted."""
     first = {name: _first(fn) for name, fn in contenders.items()}
     fast = {name: fn for name, fn in contenders.items() if first[name][0] < SLOW_SECONDS and first[name][1] is None}
@@ -210,7 +212,9 @@ def main(rounds: int) -> int:
             f"<= {goal:g}x {'ok' if ok else 'MISSED'}"
         )
 
-    print(f"\n{'adversarial input (default limits)':<44} {'clean, same':>12} {'ours':>10} {'pydantic':>10} {'json_repair':>11}  goal (ours)")
+    print(
+        f"\n{'adversarial input (default limits)':<44} {'clean, same':>12} {'ours':>10} {'pydantic':>10} {'json_repair':>11}  goal (ours)"
+    )
     for name, content in ADVERSARIAL.items():
         same, _ = clean_report(min_bytes=len(content))
         cells = side_by_side(

@@ -36,7 +36,9 @@ def test_a_raw_answer_replays_clean(tmp_path: Path, refs: Path, capsys: pytest.C
 
     assert code == 0 and set(result) == RESULT_KEYS
     assert result["status"] == "clean" and [i["candidate"] for i in result["items"]] == ["ws-1", "ws-2"]
-    assert {"rank", "candidate", "title", "wsjf", "rationale", "next_action", "computed_score"} <= set(result["items"][0])
+    assert {"rank", "candidate", "title", "wsjf", "rationale", "next_action", "computed_score"} <= set(
+        result["items"][0]
+    )
     assert err.startswith("clean: 2 item(s) accepted, 0 quarantined")
 
 
@@ -58,7 +60,9 @@ def test_a_legacy_document_is_a_raw_answer_not_a_response(capsys: pytest.Capture
     assert code == 0 and (result["status"], result["framing"]) == ("partial", "legacy")
 
 
-def test_a_partial_answer_exits_0_and_names_the_reasons(tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_partial_answer_exits_0_and_names_the_reasons(
+    tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     answer = tmp_path / "answer.txt"
     answer.write_text(report(item(1), item(2, "nope")))
     code, result, err = _run(capsys, "--refs", refs, answer)
@@ -89,7 +93,11 @@ def test_the_definitions_dir_override_supplies_the_contract(
 
 @pytest.mark.parametrize(
     ("refs_text", "hint"),
-    [("not json", "is not JSON"), ('{"ids": []}', "must be a JSON list of id strings"), ("[1, 2]", "must be a JSON list")],
+    [
+        ("not json", "is not JSON"),
+        ('{"ids": []}', "must be a JSON list of id strings"),
+        ("[1, 2]", "must be a JSON list"),
+    ],
 )
 def test_bad_refs_are_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], refs_text: str, hint: str
@@ -153,7 +161,9 @@ def test_hostile_nesting_is_an_answer_to_judge_not_a_traceback(
     assert {entry["reason"] for entry in result["quarantined"]} <= {"too_deep", "line_too_long", "total_too_large"}
 
 
-def test_lines_that_are_not_utf8_cost_those_lines(tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lines_that_are_not_utf8_cost_those_lines(
+    tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     lines = report(item(1), item(2), item(3)).encode().split(b"\n")
     lines[2] = lines[2].replace(b"Recommendation 2", b"Recommendation \xff\xfe 2")  # Latin-1 debris
     capture = tmp_path / "answer.ndjson"

@@ -34,8 +34,13 @@ from pydantic.fields import FieldInfo
 from activity_core.boundary.models import TEXT_PATTERN
 
 _NONE = type(None)
-_BOUNDS = {annotated_types.Ge: "ge", annotated_types.Gt: "gt", annotated_types.Le: "le", annotated_types.Lt: "lt"}
-_LENGTHS = {annotated_types.MinLen: "min_length", annotated_types.MaxLen: "max_length"}
+_BOUNDS: dict[type, str] = {
+    annotated_types.Ge: "ge",
+    annotated_types.Gt: "gt",
+    annotated_types.Le: "le",
+    annotated_types.Lt: "lt",
+}
+_LENGTHS: dict[type, str] = {annotated_types.MinLen: "min_length", annotated_types.MaxLen: "max_length"}
 
 
 class UnsupportedModel(ValueError):
@@ -76,7 +81,9 @@ def compile_model(
     field then dropped); ``limits`` add a ``max_length`` to top-level text fields."""
     config = model.model_config
     if config.get("strict") is not True or config.get("extra") != "forbid":
-        raise UnsupportedModel(f"{model.__name__}: a contract model must be strict and forbid extra keys (ContractModel)")
+        raise UnsupportedModel(
+            f"{model.__name__}: a contract model must be strict and forbid extra keys (ContractModel)"
+        )
     careful = False
     fields: list[tuple[str, Any, Any]] = []
     depth = 1
@@ -169,7 +176,9 @@ def _translate(annotation: Any, metadata: list[Any], where: str, extra: dict[str
         if len(args) != 1:
             raise UnsupportedModel(f"{where}: only an optional (X | None) union is supported")
         inner = _translate(args[0], metadata, where, extra)
-        return _Translated(inner.type | None, inner.careful, inner.depth, "scalar" if inner.kind == "scalar" else "other")
+        return _Translated(
+            inner.type | None, inner.careful, inner.depth, "scalar" if inner.kind == "scalar" else "other"
+        )
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         child = compile_model(annotation)
         return _Translated(child.struct, child.careful, child.depth, "model", child.shape)
@@ -177,7 +186,7 @@ def _translate(annotation: Any, metadata: list[Any], where: str, extra: dict[str
         (element,) = get_args(annotation)
         inner = _translate(element, [], where, {})
         meta, careful = _constraints(metadata, where, _LENGTHS)
-        return _Translated(_with(list[inner.type], meta), careful or inner.careful, 1 + inner.depth)
+        return _Translated(_with(list[inner.type], meta), careful or inner.careful, 1 + inner.depth)  # type: ignore[name-defined]
     if origin is Literal:
         if not all(type(arg) in (str, int) for arg in get_args(annotation)):
             raise UnsupportedModel(f"{where}: a Literal may hold strings and integers only")

@@ -30,7 +30,13 @@ def quoted(value: str) -> str:
 
 class Ledger:
     def __init__(
-        self, contract: OutputContract, spec: ReportSpec, kinds: UnitKinds, known_refs: Collection[str], *, secrets: bool
+        self,
+        contract: OutputContract,
+        spec: ReportSpec,
+        kinds: UnitKinds,
+        known_refs: Collection[str],
+        *,
+        secrets: bool,
     ) -> None:
         """``secrets``: the answer holds an anchor of a secret pattern, so units are checked for them."""
         self._top_n = contract.top_n
@@ -136,7 +142,11 @@ class Ledger:
                 return None
             pairs = [(self._reference_fields[0], references)]
         else:
-            pairs = [(name, value) for name, value in zip(self._reference_fields, references, strict=True) if value not in known]
+            pairs = [
+                (name, value)
+                for name, value in zip(self._reference_fields, references, strict=True)
+                if value not in known
+            ]
             if not pairs:
                 return None
         name, value = pairs[0]

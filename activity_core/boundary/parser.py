@@ -11,8 +11,8 @@ content read as a document (the whole-report one or the legacy one), element by 
 
 from __future__ import annotations
 
-from bisect import bisect_left
 import re
+from bisect import bisect_left
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -29,9 +29,9 @@ from activity_core.boundary.framing import (
     within_budget,
 )
 from activity_core.boundary.ledger import Ledger
-from activity_core.boundary.models import DOCUMENT_ITEMS_KEY, ENVELOPE_TAG, ITEM_TAG
+from activity_core.boundary.models import DOCUMENT_ITEMS_KEY, ENVELOPE_TAG
 from activity_core.boundary.reasons import QuarantineReason
-from activity_core.boundary.result import BoundaryResult, Framing
+from activity_core.boundary.result import BoundaryResult, Framing, Status
 from activity_core.boundary.scan import may_break_text
 from activity_core.boundary.secrets import might_hold_secrets
 from activity_core.boundary.spec import ReportSpec
@@ -124,10 +124,7 @@ def parse_report(
 
     truncated = finish_reason == "length" or (reading.framing != "none" and (reading.cut or not reading.complete))
     items = ledger.ranked()
-    if items:
-        status = "partial" if truncated or ledger.quarantined else "clean"
-    else:
-        status = "failed"
+    status: Status = ("partial" if truncated or ledger.quarantined else "clean") if items else "failed"
     return BoundaryResult(
         status=status,
         framing=reading.framing,
@@ -150,10 +147,17 @@ def _may_close_report(stripped: str) -> bool:
     return '"end"' in stripped or '"summary"' in stripped
 
 
-def _read_lines(answer: _Answer, contract: OutputContract, kinds: UnitKinds, ledger: Ledger, *, final: int | None) -> _Reading:
+def _read_lines(
+    answer: _Answer, contract: OutputContract, kinds: UnitKinds, ledger: Ledger, *, final: int | None
+) -> _Reading:
     limits, line_kind, scan, invalid, lines = contract.limits, kinds.line, answer.scan, answer.invalid, answer.lines
     reading = _Reading(framing="none")
-    offer, item_struct, decode, max_line_bytes = ledger.offer, kinds.item_struct, line_kind.decode, limits.max_line_bytes
+    offer, item_struct, decode, max_line_bytes = (
+        ledger.offer,
+        kinds.item_struct,
+        line_kind.decode,
+        limits.max_line_bytes,
+    )
     # The fast path below is ``judge`` for the common case (see units.py), inlined: a clean
     # ASCII item line that decodes, needs no careful look and repeats no key.
     fast = not scan and item_struct not in line_kind.careful and limits.max_depth >= line_kind.depth
@@ -199,7 +203,9 @@ def _read_lines(answer: _Answer, contract: OutputContract, kinds: UnitKinds, led
                         continue
                     verdict = Verdict(decoded, fast_tags[type(decoded)])
         if verdict is None:
-            verdict = judge(stripped, line_kind, limits, final=index == final, scan=scan, decoded=decoded, refused=refused)
+            verdict = judge(
+                stripped, line_kind, limits, final=index == final, scan=scan, decoded=decoded, refused=refused
+            )
         value, tag, reason, detail, repaired = verdict
         if type(value) is item_struct:
             reading.framing = "ndjson"
@@ -383,7 +389,9 @@ def _read_document(
     if stopped_at is not None:
         # The budget is spent: the rest of the document, its envelope included, is one range.
         rest = where.nonblank_in(document.start, len(text)) - element_lines
-        ledger.give_up(text[stopped_at:], line=where.line_of(stopped_at), end_line=len(lines), lines=rest, envelope=True)
+        ledger.give_up(
+            text[stopped_at:], line=where.line_of(stopped_at), end_line=len(lines), lines=rest, envelope=True
+        )
         reading.complete = True  # not examined: no evidence of a cut
         return reading
     envelope_lines = where.nonblank_in(document.start, document.end) - element_lines
@@ -410,4 +418,3 @@ def _read_document(
     ledger.ignore(where.nonblank_in(document.end, len(text)))
     reading.complete = document.closed
     return reading
-

@@ -187,7 +187,7 @@ class BoundaryResult:
             + ":"
         )
         if asked == "document":
-            tail = "Write one JSON document {\"date\", \"summary\", \"items\": [...]} exactly as the JSON Schema says"
+            tail = 'Write one JSON document {"date", "summary", "items": [...]} exactly as the JSON Schema says'
         else:
             tail = "Write one JSON object per line: the summary line, one item line per item, then the end line"
         tail += " (references copied exactly from the input, each item once)."

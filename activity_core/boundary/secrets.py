@@ -59,7 +59,7 @@ PATTERNS = (
     SecretPattern("credentials in a URL", r"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,20}+://[^\s:/@\"']++:[^\s/@\"']++@"),
 )
 
-_DETECTOR = re.compile("|".join(f"(?P<p{n}>{p.pattern})" for n, p in enumerate(PATTERNS)), re.S)
+_DETECTOR = re.compile("|".join(f"(?P<p{n}>{p.pattern})" for n, p in enumerate(PATTERNS)), re.DOTALL)
 _RUN = re.compile(f"[A-Za-z0-9]{{{RUN}}}")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # Letters and digits to "a", everything else to " ": a run of RUN "a"s is a run of RUN of them.

@@ -69,7 +69,9 @@ class ItemSpec:
     def __post_init__(self) -> None:
         fields = self.model.model_fields
         if reserved := RESERVED_FIELDS & set(fields):
-            raise ValueError(f"{self.schema_id}: the item model may not name {sorted(reserved)}: the boundary uses them")
+            raise ValueError(
+                f"{self.schema_id}: the item model may not name {sorted(reserved)}: the boundary uses them"
+            )
         if not self.reference_fields:
             raise ValueError(f"{self.schema_id}: name at least one reference field for the allow-list")
         for name in (*self.reference_fields, *self.string_limits):
@@ -95,7 +97,7 @@ class ReportSpec:
         if ranking is None:
             return
         if not issubclass(self.items.model, ranking.applies_to):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (a ValueError is what pydantic reports as a load error)
                 f"ranking {ranking.name!r} ranks {ranking.applies_to.__name__} items, not {self.items.model.__name__}"
             )
         if clash := set(ranking.computed_fields) & (set(self.items.model.model_fields) | RESERVED_FIELDS):

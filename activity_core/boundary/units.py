@@ -30,7 +30,9 @@ R = QuarantineReason
 _TAGS = frozenset({ENVELOPE_TAG, ITEM_TAG, TRAILER_TAG})
 _TYPE_TAG = re.compile(r'"type"\s*:\s*"(summary|item|end)"')
 _SCHEMA_REASON = {ENVELOPE_TAG: R.ENVELOPE_INVALID, ITEM_TAG: R.SCHEMA_VIOLATION, TRAILER_TAG: R.TRAILER_INVALID}
-_NOT_A_REPORT_OBJECT = frozenset({"union_tag_not_found", "union_tag_invalid", "dict_type", "model_type", "model_attributes_type"})
+_NOT_A_REPORT_OBJECT = frozenset(
+    {"union_tag_not_found", "union_tag_invalid", "dict_type", "model_type", "model_attributes_type"}
+)
 # Reasons that, after a repair, mean the repaired text is still not a whole report object.
 _NOT_WHOLE = frozenset({R.SCHEMA_VIOLATION, R.ENVELOPE_INVALID, R.TRAILER_INVALID, R.UNEXPECTED_TYPE})
 _DETAIL_ERRORS = 3
@@ -161,18 +163,18 @@ def _schema_verdict(errors: list[ErrorDetails], kind: UnitKind) -> Verdict:
         loc = errors[0]["loc"]
         tag = loc[0] if loc and loc[0] in _TAGS else None  # type: ignore[assignment]
     for error in errors:
-        kind_of_error, loc = error["type"], _where(error["loc"], kind)
-        if kind_of_error in _NOT_A_REPORT_OBJECT and not loc:
+        kind_of_error, where = error["type"], _where(error["loc"], kind)
+        if kind_of_error in _NOT_A_REPORT_OBJECT and not where:
             return _fail(R.UNEXPECTED_TYPE, "not an object whose type is summary, item or end", None)
         if kind_of_error == "string_too_long":
             length, limit = len(error["input"]), error["ctx"]["max_length"]  # type: ignore[index, arg-type]
-            return _fail(R.STRING_TOO_LONG, f"{loc}: {length} characters; the limit is {limit}", tag)
+            return _fail(R.STRING_TOO_LONG, f"{where}: {length} characters; the limit is {limit}", tag)
         if kind_of_error == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == TEXT_PATTERN:
-            return _fail(R.CONTROL_CHARACTERS, f"{loc}: holds a control or bidirectional-override character", tag)
+            return _fail(R.CONTROL_CHARACTERS, f"{where}: holds a control or bidirectional-override character", tag)
         if oversized_integer(error.get("input")):
-            return _fail(R.INTEGER_TOO_LARGE, f"{loc}: an integer outside the 64-bit range", tag)
+            return _fail(R.INTEGER_TOO_LARGE, f"{where}: an integer outside the 64-bit range", tag)
         if kind_of_error == "finite_number":
-            return _fail(R.NON_FINITE_NUMBER, f"{loc}: NaN, Infinity or a number overflowing to infinity", tag)
+            return _fail(R.NON_FINITE_NUMBER, f"{where}: NaN, Infinity or a number overflowing to infinity", tag)
         if kind_of_error == "string_unicode":
             return _fail(R.LONE_SURROGATE, "holds a lone UTF-16 surrogate, which is not valid UTF-8", tag)
     reason = _SCHEMA_REASON[tag] if tag else R.UNEXPECTED_TYPE

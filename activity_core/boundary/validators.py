@@ -13,9 +13,9 @@ wrong and the careful path to check what the fast decoder does not mirror.
 from __future__ import annotations
 
 import functools
-from operator import attrgetter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -101,7 +101,11 @@ def document_model(spec: ItemSpec, limits: Mapping[str, int] | None = None) -> t
     summary = _bounded_text("summary", limits)
     items = Annotated[list[element], Field(max_length=HARD_MAX_ITEMS)]  # type: ignore[valid-type]
     return create_model(  # type: ignore[call-overload, no-any-return]
-        "ReportDocument", __base__=ContractModel, __module__=__name__, date=(IsoDate, ...), summary=(summary, ...),
+        "ReportDocument",
+        __base__=ContractModel,
+        __module__=__name__,
+        date=(IsoDate, ...),
+        summary=(summary, ...),
         **{DOCUMENT_ITEMS_KEY: (items, ...)},
     )
 
@@ -112,8 +116,11 @@ def legacy_model(spec: ItemSpec, limits: Mapping[str, int] | None = None) -> typ
         return None
     element = _bounded(spec.model, limits) if limits else spec.model
     return create_model(  # type: ignore[call-overload, no-any-return]
-        "LegacyReport", __base__=ContractModel, __module__=__name__,
-        summary=(_bounded_text("summary", limits), ...), **{spec.legacy_key: (list[element], ...)},  # type: ignore[valid-type]
+        "LegacyReport",
+        __base__=ContractModel,
+        __module__=__name__,
+        summary=(_bounded_text("summary", limits), ...),
+        **{spec.legacy_key: (list[element], ...)},  # type: ignore[valid-type]
     )
 
 
@@ -127,7 +134,7 @@ def _unit_kinds(spec: ItemSpec, overrides: tuple[tuple[str, int], ...]) -> UnitK
     )
     element = compile_model(spec.model, limits=limits)
     compiled = (envelope, item, trailer)
-    line_model = Annotated[
+    line_model: Any = Annotated[
         _bounded(Envelope, limits) | _framed(_bounded(spec.model, limits), spec.schema_id) | Trailer,  # type: ignore[operator]
         Field(discriminator="type"),
     ]
@@ -167,8 +174,11 @@ def _single(compiled: Compiled, model: type[BaseModel], tag: str) -> UnitKind:
 
 def _framed(model: type[BaseModel], schema_id: str) -> type[BaseModel]:
     return create_model(  # type: ignore[call-overload, no-any-return]
-        model.__name__ + "Line", __base__=model, __module__=model.__module__, __doc__=f"{schema_id}: one item line.",
-        type=(Literal["item"], ...),
+        model.__name__ + "Line",
+        __base__=model,
+        __module__=model.__module__,
+        __doc__=f"{schema_id}: one item line.",
+        type=(Literal["item"], ...),  # type: ignore[arg-type, maybe-unrecognized-str-typeform]
     )
 
 
@@ -178,7 +188,10 @@ def _bounded_text(name: str, limits: Mapping[str, int] | None) -> Any:
 
 def _bounded(model: type[BaseModel], limits: Mapping[str, int]) -> type[BaseModel]:
     bounds = {
-        name: (Annotated[field.annotation, field, Field(max_length=limits[name])], ... if field.is_required() else field.default)
+        name: (
+            Annotated[field.annotation, field, Field(max_length=limits[name])],
+            ... if field.is_required() else field.default,
+        )
         for name, field in model.model_fields.items()
         if name in limits and field.annotation is str
     }

@@ -59,9 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--definition", default=DEFAULT_DEFINITION, help=f"definition id whose output contract applies (default: {DEFAULT_DEFINITION})"
+        "--definition",
+        default=DEFAULT_DEFINITION,
+        help=f"definition id whose output contract applies (default: {DEFAULT_DEFINITION})",
     )
-    parser.add_argument("--refs", required=True, type=Path, metavar="REFS.json", help="JSON list of the State Hub ids known to the run")
+    parser.add_argument(
+        "--refs", required=True, type=Path, metavar="REFS.json", help="JSON list of the State Hub ids known to the run"
+    )
     parser.add_argument(
         "--definitions-dir",
         type=Path,
@@ -130,13 +134,15 @@ def _read_refs(path: Path) -> list[str]:
     except UnicodeDecodeError:
         raise UsageError(f"REFS.json {path} is not UTF-8 text; write a JSON list of ids") from None
     if too_deep(text, RESPONSE_MAX_DEPTH):
-        raise UsageError(f"REFS.json {path} nests too deep to be a list of ids; write a list of ids, e.g. [\"ws-1\"]")
+        raise UsageError(f'REFS.json {path} nests too deep to be a list of ids; write a list of ids, e.g. ["ws-1"]')
     try:
         refs: Any = json.loads(text)
     except ValueError as exc:
-        raise UsageError(f"REFS.json {path} is not JSON ({exc}); write a list of ids, e.g. [\"ws-1\", \"task-2\"]") from None
+        raise UsageError(
+            f'REFS.json {path} is not JSON ({exc}); write a list of ids, e.g. ["ws-1", "task-2"]'
+        ) from None
     if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
-        raise UsageError(f"REFS.json {path} must be a JSON list of id strings, e.g. [\"ws-1\", \"task-2\"]")
+        raise UsageError(f'REFS.json {path} must be a JSON list of id strings, e.g. ["ws-1", "task-2"]')
     return refs
 
 

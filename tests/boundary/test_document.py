@@ -16,7 +16,7 @@ def legacy(*elements: dict, summary: str = "Legacy triage.") -> str:
     return json.dumps({"summary": summary, "recommendations": recommendations}, indent=2)
 
 
-def parse(content: str, finish_reason: str | None = None):  # noqa: ANN201
+def parse(content: str, finish_reason: str | None = None):
     return parse_report(content, spec=SPEC, contract=contract(), known_refs=REFS, finish_reason=finish_reason)
 
 
@@ -29,7 +29,9 @@ def test_a_valid_legacy_document_is_clean() -> None:
 
 
 def test_a_single_line_legacy_document_is_read_too() -> None:
-    content = json.dumps({"summary": "One line.", "recommendations": [{k: v for k, v in item(1).items() if k != "type"}]})
+    content = json.dumps(
+        {"summary": "One line.", "recommendations": [{k: v for k, v in item(1).items() if k != "type"}]}
+    )
     result = parse(content)
     assert (result.status, result.framing, len(result.items)) == ("clean", "legacy", 1)
 

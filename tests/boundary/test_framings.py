@@ -29,7 +29,11 @@ async def _ask(llm: LlmConnectClient, output: OutputContract) -> tuple[BoundaryR
     config = run_config(prompt, model_params=run_config_model_params(output, DEFINITION_PARAMS))
     response = await llm.execute(config, request_id="framings/1", source=SOURCE)
     result = parse_report(
-        response.content, contract=output, spec=SPEC, known_refs=planning_ids(prompt), finish_reason=response.finish_reason
+        response.content,
+        contract=output,
+        spec=SPEC,
+        known_refs=planning_ids(prompt),
+        finish_reason=response.finish_reason,
     )
     return result, response.content
 
@@ -42,11 +46,15 @@ async def test_each_framing_asks_its_way_and_reads_clean(
 
     assert (result.status, result.framing, result.truncated, len(result.items)) == ("clean", framing, False, 7)
     counts = result.counts
-    assert result.summary is not None and counts.lines == counts.envelope_lines + counts.item_lines + counts.trailer_lines
+    assert (
+        result.summary is not None and counts.lines == counts.envelope_lines + counts.item_lines + counts.trailer_lines
+    )
     [sent] = llm_connect.requests("execute")
     params = sent.json()["model_params"]
     if framing == "document":
-        assert set(params) == {"reasoning_effort", "json_schema"} and params["json_schema"]["$id"].endswith("report-document.v1")
+        assert set(params) == {"reasoning_effort", "json_schema"} and params["json_schema"]["$id"].endswith(
+            "report-document.v1"
+        )
         assert content.lstrip().startswith("{") and len(content.splitlines()) > 9  # one pretty-printed document
     else:
         assert params == {"reasoning_effort": "medium", "response_format": "ndjson"}
@@ -76,7 +84,9 @@ async def test_a_document_cut_at_the_token_limit_keeps_the_whole_elements(
 async def test_a_document_contract_still_reads_an_ndjson_answer(llm: LlmConnectClient) -> None:
     prompt = render_prompt()
     response = await llm.execute(run_config(prompt), request_id="framings/2", source=SOURCE)  # NDJSON, as asked
-    result = parse_report(response.content, contract=contract(framing="document"), spec=SPEC, known_refs=planning_ids(prompt))
+    result = parse_report(
+        response.content, contract=contract(framing="document"), spec=SPEC, known_refs=planning_ids(prompt)
+    )
     assert (result.status, result.framing) == ("clean", "ndjson")
 
 
@@ -84,11 +94,15 @@ async def test_a_document_contract_still_reads_an_ndjson_answer(llm: LlmConnectC
     ("schema", "problem"),
     [({"type": "objekt"}, "is not valid under any of the given schemas"), (["not", "a", "schema"], "is an object")],
 )
-async def test_the_emulator_refuses_a_json_schema_that_is_not_one(llm: LlmConnectClient, schema: object, problem: str) -> None:
+async def test_the_emulator_refuses_a_json_schema_that_is_not_one(
+    llm: LlmConnectClient, schema: object, problem: str
+) -> None:
     config = run_config(render_prompt(), model_params={"json_schema": schema})
     with pytest.raises(LlmConnectConfigurationError) as refused:
         await llm.execute(config, request_id="framings/3", source=SOURCE)
-    assert refused.value.status_code == 422 and "model_params.json_schema is not a valid JSON Schema" in str(refused.value)
+    assert refused.value.status_code == 422 and "model_params.json_schema is not a valid JSON Schema" in str(
+        refused.value
+    )
     assert problem in str(refused.value)
 
 

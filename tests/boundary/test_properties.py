@@ -27,7 +27,13 @@ def _lines_of(content: str) -> int:
 
 def check_invariants(content: str, result: BoundaryResult, contract: OutputContract) -> None:
     counts = result.counts
-    parts = counts.envelope_lines + counts.item_lines + counts.trailer_lines + counts.ignored_lines + counts.quarantined_lines
+    parts = (
+        counts.envelope_lines
+        + counts.item_lines
+        + counts.trailer_lines
+        + counts.ignored_lines
+        + counts.quarantined_lines
+    )
     assert parts == counts.lines == _lines_of(content)
     assert counts.accepted == len(result.items) <= contract.top_n
     assert counts.quarantined == len(result.quarantined)
@@ -54,7 +60,9 @@ def _damaged(text: str, cut: int, junk: str) -> str:
     return text[:cut] + junk + text[cut + len(junk) :]
 
 
-_noise = st.sampled_from(['"', "\\", "{", "}", "[", "]", ",", ":", "\n", "\r", "\u2028", "\u0085", "NaN", "\\ud800", "```"])
+_noise = st.sampled_from(
+    ['"', "\\", "{", "}", "[", "]", ",", ":", "\n", "\r", "\u2028", "\u0085", "NaN", "\\ud800", "```"]
+)
 _line = st.one_of(
     _good_item,
     st.just(line(envelope(3))),
@@ -80,7 +88,9 @@ def _contents(draw: st.DrawFn) -> str:
 _contracts = st.builds(
     lambda top_n, total, per_line, depth, entries: triage_contract(
         top_n=top_n,
-        limits=BoundaryLimits(max_total_bytes=total, max_line_bytes=per_line, max_depth=depth, max_quarantine_entries=entries),
+        limits=BoundaryLimits(
+            max_total_bytes=total, max_line_bytes=per_line, max_depth=depth, max_quarantine_entries=entries
+        ),
     ),
     st.integers(1, 20),
     st.sampled_from([64, 1024, 4096, 256 * 1024]),
@@ -89,12 +99,16 @@ _contracts = st.builds(
     st.integers(1, 64),
 )
 
-_SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+_SETTINGS = settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @_SETTINGS
 @given(content=_contents(), contract=_contracts, finish_reason=st.sampled_from([None, "stop", "length"]))
-def test_any_report_shaped_input_keeps_the_invariants(content: str, contract: OutputContract, finish_reason: str | None) -> None:
+def test_any_report_shaped_input_keeps_the_invariants(
+    content: str, contract: OutputContract, finish_reason: str | None
+) -> None:
     result = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN, finish_reason=finish_reason)
     check_invariants(content, result, contract)
 
@@ -119,7 +133,9 @@ def test_json_punctuation_soup_keeps_the_invariants(content: str) -> None:
 
 MEGABYTE = 1024 * 1024
 RAISED = triage_contract(
-    limits=BoundaryLimits(max_total_bytes=4 * MEGABYTE, max_line_bytes=4 * MEGABYTE, max_depth=64, max_quarantine_entries=100_000)
+    limits=BoundaryLimits(
+        max_total_bytes=4 * MEGABYTE, max_line_bytes=4 * MEGABYTE, max_depth=64, max_quarantine_entries=100_000
+    )
 )
 ADVERSARIAL = {
     "a megabyte of [": "[" * MEGABYTE,
@@ -155,11 +171,21 @@ _clean_lines = st.lists(
         st.just(line(envelope(3))),
         st.just(line(trailer(3))),
         st.builds(lambda rank: line(item(rank)).replace('"rank": ', '"rank": 1, "rank": ', 1), st.integers(1, 20)),
-        st.builds(lambda rank: line(item(rank)).replace('"job_size"', '"score": null, "job_size"', 1), st.integers(1, 20)),
+        st.builds(
+            lambda rank: line(item(rank)).replace('"job_size"', '"score": null, "job_size"', 1), st.integers(1, 20)
+        ),
         st.builds(lambda rank: line(item(rank, title="a: b: c")), st.integers(1, 20)),
         st.builds(lambda rank: line(item(rank, title="x:y")).replace("x:y", "x\\u003ay"), st.integers(1, 20)),
         st.builds(lambda rank: line(item(rank, title="Use ghp_" + "a1B2c3D4e5" * 4)), st.integers(1, 20)),
-        st.builds(lambda rank: line(item(rank, wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 1, "score": 99})), st.integers(1, 20)),
+        st.builds(
+            lambda rank: line(
+                item(
+                    rank,
+                    wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 1, "score": 99},
+                )
+            ),
+            st.integers(1, 20),
+        ),
     ),
     min_size=parser.BATCH_MIN_LINES - 4,
     max_size=parser.BATCH_MIN_LINES + 30,
@@ -168,7 +194,9 @@ _clean_lines = st.lists(
 
 @_SETTINGS
 @given(lines=_clean_lines, contract=_contracts, trailing=st.sampled_from(["", "\n"]))
-def test_the_batch_path_reads_exactly_as_the_line_path(lines: list[str], contract: OutputContract, trailing: str) -> None:
+def test_the_batch_path_reads_exactly_as_the_line_path(
+    lines: list[str], contract: OutputContract, trailing: str
+) -> None:
     content = "\n".join(lines) + trailing
     batched = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN)
     with mock.patch.object(parser, "_batched", lambda *args: None):
@@ -181,4 +209,6 @@ def test_the_batch_path_is_taken_for_a_clean_report() -> None:
     content = "\n".join([line(envelope(2)), *items, line(trailer(2))])
     with mock.patch.object(parser, "_read_lines", side_effect=AssertionError("read line by line")):
         result = parse_report(content, spec=SPEC, contract=triage_contract(top_n=20), known_refs=KNOWN)
-    assert result.counts.accepted == len(KNOWN) and result.counts.quarantined_lines == parser.BATCH_MIN_LINES - len(KNOWN)
+    assert result.counts.accepted == len(KNOWN) and result.counts.quarantined_lines == parser.BATCH_MIN_LINES - len(
+        KNOWN
+    )

@@ -14,8 +14,10 @@ R = QuarantineReason
 DEFAULT = triage_contract()
 
 
-def _parse(name: str, contract: OutputContract = DEFAULT, finish_reason: str | None = None):  # noqa: ANN202
-    return parse_report(fixture(name), spec=SPEC, contract=contract, known_refs=fixture_refs(), finish_reason=finish_reason)
+def _parse(name: str, contract: OutputContract = DEFAULT, finish_reason: str | None = None):
+    return parse_report(
+        fixture(name), spec=SPEC, contract=contract, known_refs=fixture_refs(), finish_reason=finish_reason
+    )
 
 
 def test_the_0626_fixture_fails_exactly_as_the_run_did() -> None:

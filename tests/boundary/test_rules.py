@@ -13,11 +13,11 @@ R = QuarantineReason
 DEFAULT = contract()
 
 
-def parse(content: str, output: OutputContract = DEFAULT, finish_reason: str | None = None, refs=REFS):  # noqa: ANN001, ANN201
+def parse(content: str, output: OutputContract = DEFAULT, finish_reason: str | None = None, refs=REFS):
     return parse_report(content, spec=SPEC, contract=output, known_refs=refs, finish_reason=finish_reason)
 
 
-def reasons(result) -> list[tuple[int | None, QuarantineReason]]:  # noqa: ANN001
+def reasons(result) -> list[tuple[int | None, QuarantineReason]]:
     return [(q.line, q.reason) for q in result.quarantined]
 
 
@@ -37,8 +37,12 @@ def test_a_clean_report_is_clean_and_ranked_by_computed_wsjf() -> None:
 
 
 def test_the_producers_score_is_a_claim_it_cannot_rank_with() -> None:
-    inflated = item(3, wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 20, "score": 60})
-    honest = item(1, wsjf={"business_value": 8, "time_criticality": 5, "risk_reduction": 3, "job_size": 3, "score": 5.3})
+    inflated = item(
+        3, wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 20, "score": 60}
+    )
+    honest = item(
+        1, wsjf={"business_value": 8, "time_criticality": 5, "risk_reduction": 3, "job_size": 3, "score": 5.3}
+    )
     result = parse(report(inflated, honest))
 
     assert [i["candidate"] for i in result.items] == ["ws-1", "ws-3"]
@@ -88,7 +92,11 @@ def test_a_line_broken_mid_report_gets_its_one_repair() -> None:
     cut = line(item(3)).removesuffix("}")  # the brace went missing
     result = parse(report(item(1), broken, cut))
     assert result.status == "clean"
-    assert [(i["rank"], i.repaired) for i in sorted(result.items, key=lambda i: i["rank"])] == [(1, False), (2, False), (3, True)]
+    assert [(i["rank"], i.repaired) for i in sorted(result.items, key=lambda i: i["rank"])] == [
+        (1, False),
+        (2, False),
+        (3, True),
+    ]
     assert result.counts.repaired == 1
 
 
@@ -301,7 +309,13 @@ def test_the_cap_counts_accepted_items_so_a_bad_one_does_not_waste_a_slot() -> N
 def test_every_line_is_accounted_for() -> None:
     content = "prose\n\n" + report(item(1), "{bad", item(2, "nope")) + "\n```\n   \n"
     counts = parse(content).counts
-    parts = (counts.envelope_lines, counts.item_lines, counts.trailer_lines, counts.ignored_lines, counts.quarantined_lines)
+    parts = (
+        counts.envelope_lines,
+        counts.item_lines,
+        counts.trailer_lines,
+        counts.ignored_lines,
+        counts.quarantined_lines,
+    )
     assert parts == (1, 1, 1, 2, 2) and sum(parts) == counts.lines == 7
 
 
@@ -320,4 +334,10 @@ def test_the_order_is_exact_score_then_rank_even_for_near_ties() -> None:
         item(5, wsjf={"business_value": 13, "time_criticality": 5, "risk_reduction": 2, "job_size": 4}),
     ]
     result = parse(report(*near))
-    assert [(i["rank"], i["computed_score"]) for i in result.items] == [(2, 5.33), (4, 5.29), (1, 5.0), (3, 5.0), (5, 5.0)]
+    assert [(i["rank"], i["computed_score"]) for i in result.items] == [
+        (2, 5.33),
+        (4, 5.29),
+        (1, 5.0),
+        (3, 5.0),
+        (5, 5.0),
+    ]

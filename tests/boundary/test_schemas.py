@@ -77,12 +77,32 @@ _SCALARS = st.one_of(
     st.integers(min_value=-3, max_value=25),
     st.integers(min_value=2**63 - 2, max_value=2**70),
     # jsonschema counts 3.0 as an integer, the strict model does not: a documented difference
-    st.floats(allow_nan=False, allow_infinity=False, min_value=-100, max_value=100).filter(lambda f: not f.is_integer()),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-100, max_value=100).filter(
+        lambda f: not f.is_integer()
+    ),
     st.text(max_size=6),
-    st.sampled_from(["", "ok", "bell\u0007", "rtl\u202e", "tab\tnewline\n", "para\u2029", "del\x7f", "c1\x85", "2026-06-26", "2026-06-26\n", "26.06.2026"]),
+    st.sampled_from(
+        [
+            "",
+            "ok",
+            "bell\u0007",
+            "rtl\u202e",
+            "tab\tnewline\n",
+            "para\u2029",
+            "del\x7f",
+            "c1\x85",
+            "2026-06-26",
+            "2026-06-26\n",
+            "26.06.2026",
+        ]
+    ),
     st.sampled_from(["item", "summary", "end"]),
 )
-_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=4), inner, max_size=2), max_leaves=4)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=4), inner, max_size=2),
+    max_leaves=4,
+)
 
 
 @st.composite

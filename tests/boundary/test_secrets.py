@@ -37,7 +37,7 @@ SAMPLES = {
 }
 
 
-def parse(content: str):  # noqa: ANN201
+def parse(content: str):
     return parse_report(content, spec=SPEC, contract=contract(), known_refs=REFS)
 
 
@@ -93,7 +93,11 @@ def test_secrets_in_a_document_element_cost_that_element() -> None:
 def test_a_clean_report_skips_the_detector() -> None:
     uuids = [f"4ef0d53b-1777-41ae-80c6-1b69fdb3472{n}" for n in range(7)]
     content = "\n".join(
-        [line(envelope(7)), *(line(item(n + 1, uuid, title="Stabilise the scheduler gate: part two")) for n, uuid in enumerate(uuids)), line(trailer(7))]
+        [
+            line(envelope(7)),
+            *(line(item(n + 1, uuid, title="Stabilise the scheduler gate: part two")) for n, uuid in enumerate(uuids)),
+            line(trailer(7)),
+        ]
     )
     assert not might_hold_secrets(content)
 
@@ -111,7 +115,7 @@ def _generable(pattern: str) -> str:
 @pytest.mark.parametrize("pattern", PATTERNS, ids=[p.name for p in PATTERNS])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
-def test_the_pre_filter_never_misses_what_the_detector_finds(pattern, data) -> None:  # noqa: ANN001
+def test_the_pre_filter_never_misses_what_the_detector_finds(pattern, data) -> None:
     sample = data.draw(st.from_regex(_generable(pattern.pattern), fullmatch=True).map(lambda s: f" {s} "))
     if find_secret(sample) is not None:
         assert might_hold_secrets(sample)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-from activity_core.boundary import OutputContract, ItemSpec, Ranking, ReportSpec
+from activity_core.boundary import ItemSpec, OutputContract, Ranking, ReportSpec
 from activity_core.boundary.schemas import output_model_params, schema_for_prompt
 from activity_core.boundary.validators import string_limits
 from activity_core.kinds.instruction.wsjf import REPORT_ITEM, WSJF
@@ -24,7 +24,9 @@ def report_spec(contract: OutputContract) -> ReportSpec:
     """The item model and ranking ``contract`` names; ValueError (naming what is known) otherwise."""
     items = ITEM_MODELS.get(contract.item_schema)
     if items is None:
-        raise ValueError(f"item_schema: unknown item model {contract.item_schema!r}; known: {', '.join(sorted(ITEM_MODELS))}")
+        raise ValueError(
+            f"item_schema: unknown item model {contract.item_schema!r}; known: {', '.join(sorted(ITEM_MODELS))}"
+        )
     ranking = None
     if contract.ranking is not None:
         ranking = RANKINGS.get(contract.ranking)
