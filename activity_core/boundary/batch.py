@@ -31,11 +31,7 @@ def clean_lines(text: str, lines: list[str], max_line_bytes: int) -> bool:
     body = text.rstrip("\n")
     breaks = body.count("\n")
     return (
-        body[:1] == "{"
-        and body[-1] == "}"
-        and body.count("\n{") == breaks
-        and body.count("}\n") == breaks
-        and max(map(len, lines)) <= max_line_bytes
+        body[:1] == "{" and body[-1] == "}" and body.count("}\n{") == breaks and max(map(len, lines)) <= max_line_bytes
     )
 
 

@@ -9,6 +9,7 @@ rest as one range.
 from __future__ import annotations
 
 from collections.abc import Collection
+from itertools import repeat
 from typing import Any
 
 from activity_core.boundary.compiled import strings
@@ -130,6 +131,29 @@ class Ledger:
             self.counts.item_lines += lines
             if repaired:
                 self.counts.repaired += 1
+
+    def accept_all(self, items: list[Any], *, first_line: int) -> bool:
+        """Accept consecutive item lines in one go when no rule could refuse any of them (no
+        secret anchor in the answer, every reference known and new, the cap not reached), as
+        ``offer`` would one by one; False (nothing entered) otherwise."""
+        accepted = self._accepted
+        if self._secrets or self.full or len(accepted) + len(items) > self._top_n:
+            return False
+        references = list(map(self._references, items))
+        if len(set(references)) != len(references) or not self._accepted_at.keys().isdisjoint(references):
+            return False
+        if self._single_reference:
+            if not self._known.issuperset(references):
+                return False
+        elif any(self._unknown(values) for values in references):
+            return False
+        lines = range(first_line, first_line + len(items))
+        self._accepted_at.update(zip(references, lines, strict=True))
+        accepted.extend(map(AcceptedItem, items, repeat(False), lines, repeat(None), repeat(self._computed)))
+        self._decoded.extend(items)
+        self.at_cap = len(accepted) >= self._top_n
+        self.counts.item_lines += len(items)
+        return True
 
     @property
     def accepted(self) -> int:

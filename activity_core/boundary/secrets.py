@@ -62,12 +62,10 @@ PATTERNS = (
 _DETECTOR = re.compile("|".join(f"(?P<p{n}>{p.pattern})" for n, p in enumerate(PATTERNS)), re.DOTALL)
 _RUN = re.compile(f"[A-Za-z0-9]{{{RUN}}}")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-# Letters and digits to "a", everything else to " ": a run of RUN "a"s is a run of RUN of them.
-# (str.translate has a fast path for ASCII text and an ASCII table; other text goes through
-# bytes, whose non-ASCII bytes are never letters or digits.)
-_ASCII_RUNS = {code: "a" if chr(code) in _ALNUM else " " for code in range(128)}
+# Letters and digits to "a", every other byte to " " (a non-ASCII character's bytes are never
+# letters or digits): a run of RUN "a"s is a run of RUN of them.
 _BYTE_RUNS = bytes(ord("a") if chr(byte) in _ALNUM else ord(" ") for byte in range(256))
-_A_RUN = "a" * RUN
+_A_BYTE_RUN = b"a" * RUN
 
 
 def might_hold_secrets(text: str) -> bool:
@@ -75,9 +73,7 @@ def might_hold_secrets(text: str) -> bool:
     ``@``, a ``\\u`` escape (which can spell anything), or a run of ``RUN`` letters and digits."""
     if "@" in text or ("\\" in text and "\\u" in text):
         return True
-    if text.isascii():
-        return _A_RUN in text.translate(_ASCII_RUNS)
-    return _A_RUN.encode() in text.encode("utf-8", "surrogatepass").translate(_BYTE_RUNS)
+    return _A_BYTE_RUN in text.encode("utf-8", "surrogatepass").translate(_BYTE_RUNS)
 
 
 def _secret_shaped(match: re.Match[str]) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Annotated, Any, Literal
 
@@ -54,6 +54,8 @@ class UnitKind:
     """Struct type -> the ``type`` tag it stands for."""
     careful: frozenset[type] = frozenset()
     """Struct types whose units pydantic validates too (a constraint the struct does not mirror)."""
+    fast_tags: Mapping[type, str] = field(default_factory=dict)
+    """``tags`` without the careful structs: what the fast path may take as it decodes it."""
     tag: str | None = None
     """The tag every unit of this kind stands for, when it is a single model."""
     depth: int = 1
@@ -139,12 +141,16 @@ def _unit_kinds(spec: ItemSpec, overrides: tuple[tuple[str, int], ...]) -> UnitK
         Field(discriminator="type"),
     ]
     line_decoder = msgspec.json.Decoder(envelope.struct | item.struct | trailer.struct)  # type: ignore[operator]
+    tags = {envelope.struct: ENVELOPE_TAG, item.struct: ITEM_TAG, trailer.struct: TRAILER_TAG}
     line = UnitKind(
         validator=TypeAdapter(line_model, config=_UNCACHED).validator,
         decode=line_decoder.decode,
         decode_lines=line_decoder.decode_lines,
-        tags={envelope.struct: ENVELOPE_TAG, item.struct: ITEM_TAG, trailer.struct: TRAILER_TAG},
+        tags=tags,
         careful=frozenset(c.struct for c in compiled if c.careful),
+        fast_tags={
+            struct: tag for struct, tag in tags.items() if struct not in {c.struct for c in compiled if c.careful}
+        },
         depth=max(c.depth for c in compiled),
         shapes=None if any(c.careful or c.shape is None for c in compiled) else {c.struct: c.shape for c in compiled},  # type: ignore[misc]
     )

@@ -3,6 +3,7 @@ what is valid and known, and hostile input costs bounded work."""
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from unittest import mock
@@ -165,28 +166,28 @@ def test_adversarial_input_is_bounded(name: str, contract: OutputContract) -> No
 
 # -- the batch path and the line-by-line path agree ------------------------------------------------
 
-_clean_lines = st.lists(
-    st.one_of(
-        _good_item,
-        st.just(line(envelope(3))),
-        st.just(line(trailer(3))),
-        st.builds(lambda rank: line(item(rank)).replace('"rank": ', '"rank": 1, "rank": ', 1), st.integers(1, 20)),
-        st.builds(
-            lambda rank: line(item(rank)).replace('"job_size"', '"score": null, "job_size"', 1), st.integers(1, 20)
+_framed_line = st.one_of(
+    _good_item,
+    st.just(line(envelope(3))),
+    st.just(line(trailer(3))),
+    st.builds(lambda rank: line(item(rank)).replace('"rank": ', '"rank": 1, "rank": ', 1), st.integers(1, 20)),
+    st.builds(lambda rank: line(item(rank)).replace('"job_size"', '"score": null, "job_size"', 1), st.integers(1, 20)),
+    st.builds(lambda rank: line(item(rank, title="a: b: c")), st.integers(1, 20)),
+    st.builds(lambda rank: line(item(rank, title="x:y")).replace("x:y", "x\\u003ay"), st.integers(1, 20)),
+    st.builds(lambda rank: line(item(rank, title="Use ghp_" + "a1B2c3D4e5" * 4)), st.integers(1, 20)),
+    st.builds(
+        lambda rank: line(
+            item(
+                rank,
+                wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 1, "score": 99},
+            )
         ),
-        st.builds(lambda rank: line(item(rank, title="a: b: c")), st.integers(1, 20)),
-        st.builds(lambda rank: line(item(rank, title="x:y")).replace("x:y", "x\\u003ay"), st.integers(1, 20)),
-        st.builds(lambda rank: line(item(rank, title="Use ghp_" + "a1B2c3D4e5" * 4)), st.integers(1, 20)),
-        st.builds(
-            lambda rank: line(
-                item(
-                    rank,
-                    wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 1, "score": 99},
-                )
-            ),
-            st.integers(1, 20),
-        ),
+        st.integers(1, 20),
     ),
+)
+"""Lines of a framed report, clean or with what the fast paths must not miss."""
+_clean_lines = st.lists(
+    _framed_line,
     min_size=parser.BATCH_MIN_LINES - 4,
     max_size=parser.BATCH_MIN_LINES + 30,
 )
@@ -212,3 +213,16 @@ def test_the_batch_path_is_taken_for_a_clean_report() -> None:
     assert result.counts.accepted == len(KNOWN) and result.counts.quarantined_lines == parser.BATCH_MIN_LINES - len(
         KNOWN
     )
+
+
+@_SETTINGS
+@given(lines=st.lists(_framed_line, max_size=25), contract=_contracts)
+def test_the_deferred_duplicate_check_reads_exactly_as_checking_each_line(
+    lines: list[str], contract: OutputContract
+) -> None:
+    content = "\n".join(lines)
+    deferred = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN)
+    each_line = functools.partial(parser._read_lines, defer_duplicates=False)
+    with mock.patch.object(parser, "_read_lines", each_line):
+        checked = parse_report(content, spec=SPEC, contract=contract, known_refs=KNOWN)
+    assert deferred.to_dict() == checked.to_dict()
