@@ -111,25 +111,22 @@ ADVERSARIAL = {
 }
 
 
-def bare_loads(content: str) -> None:
-    for line in content.split("\n"):
-        try:
-            json.loads(line)
-        except ValueError:
-            pass
+def _each_line(parse: Callable[[str], object], refused: type[Exception] | tuple[()]) -> Callable[[str], None]:
+    """``parse`` applied to every line, as a peer would read NDJSON, its refusals ignored."""
+
+    def read(content: str) -> None:
+        for line in content.split("\n"):
+            try:
+                parse(line)
+            except refused:
+                pass
+
+    return read
 
 
-def pydantic_lines(content: str) -> None:
-    for line in content.split("\n"):
-        try:
-            ITEM_LINE.model_validate_json(line)
-        except ValidationError:
-            pass
-
-
-def repair_lines(content: str) -> None:
-    for line in content.split("\n"):
-        json_repair.loads(line)
+bare_loads = _each_line(json.loads, ValueError)
+pydantic_lines = _each_line(ITEM_LINE.model_validate_json, ValidationError)
+repair_lines = _each_line(json_repair.loads, ())
 
 
 def _once(fn: Callable[[], object], number: int) -> float:

@@ -50,8 +50,7 @@ class AcceptedItem(msgspec.Struct, frozen=True, gc=False, eq=False):
     index: int | None = None
     """0-based position in a document's item array."""
     computed: Callable[[Any], dict[str, Any]] | None = None
-    """The ranking's computed fields of ``item`` (for the WSJF ranking: ``computed_score``,
-    ``score_mismatch``), worked out when the values are asked for."""
+    """The ranking's computed fields of ``item`` (a recomputed score, say, and whether the producer's claim matched it), worked out when the values are asked for."""
 
     @property
     def values(self) -> dict[str, Any]:
@@ -127,7 +126,7 @@ class Counts:
     repaired: int = 0
     """Accepted items that needed the repair pass."""
     flagged: int = 0
-    """Accepted items whose own claim the ranking recomputed differently (a WSJF score, say)."""
+    """Accepted items whose own claim the ranking recomputed differently (a score, say)."""
 
 
 @dataclass(slots=True)
