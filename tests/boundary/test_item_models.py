@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -126,7 +127,7 @@ def test_another_item_model_reads_through_the_same_boundary() -> None:
         (lambda: ReportSpec(ItemSpec("x.v1", Finding, ("host",), "xd.v1"), _wsjf()), "ranks Recommendation items"),
     ],
 )
-def test_a_spec_that_cannot_work_is_refused_when_it_is_built(spec, problem: str) -> None:  # noqa: ANN001
+def test_a_spec_that_cannot_work_is_refused_when_it_is_built(spec: Callable[[], object], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         spec()
 
