@@ -36,7 +36,9 @@ def test_a_raw_answer_replays_clean(tmp_path: Path, refs: Path, capsys: pytest.C
 
     assert code == 0 and set(result) == RESULT_KEYS
     assert result["status"] == "clean" and [i["candidate"] for i in result["items"]] == ["ws-1", "ws-2"]
-    assert {"rank", "candidate", "title", "wsjf", "rationale", "next_action", "computed_score"} <= set(result["items"][0])
+    assert {"rank", "candidate", "title", "wsjf", "rationale", "next_action", "computed_score"} <= set(
+        result["items"][0]
+    )
     assert err.startswith("clean: 2 item(s) accepted, 0 quarantined")
 
 
@@ -55,10 +57,12 @@ def test_a_whole_llm_connect_response_replays_with_its_finish_reason(
 
 def test_a_legacy_document_is_a_raw_answer_not_a_response(capsys: pytest.CaptureFixture[str]) -> None:
     code, result, _ = _run(capsys, "--refs", FIXTURES / "refs.json", FIXTURES / "2026-06-26-monolithic.json")
-    assert code == 0 and (result["status"], result["framing"]) == ("partial", "document")
+    assert code == 0 and (result["status"], result["framing"]) == ("partial", "legacy")
 
 
-def test_a_partial_answer_exits_0_and_names_the_reasons(tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_partial_answer_exits_0_and_names_the_reasons(
+    tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     answer = tmp_path / "answer.txt"
     answer.write_text(report(item(1), item(2, "nope")))
     code, result, err = _run(capsys, "--refs", refs, answer)
@@ -89,7 +93,11 @@ def test_the_definitions_dir_override_supplies_the_contract(
 
 @pytest.mark.parametrize(
     ("refs_text", "hint"),
-    [("not json", "is not JSON"), ('{"ids": []}', "must be a JSON list of id strings"), ("[1, 2]", "must be a JSON list")],
+    [
+        ("not json", "is not JSON"),
+        ('{"ids": []}', "must be a JSON list of id strings"),
+        ("[1, 2]", "must be a JSON list"),
+    ],
 )
 def test_bad_refs_are_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], refs_text: str, hint: str
@@ -134,3 +142,57 @@ def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert exited.value.code == 0
     assert "activity-core replay-output --definition daily-statehub-wsjf-triage --refs refs.json response.json" in out
     assert "Exit code: 0 clean or partial, 1 failed" in out
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [b"[" * 100_000, b'{"content": ' + b"[" * 100_000, b'{"a":' * 50_000, b"{" * 100_000 + b"}" * 100_000],
+    ids=["a nest of [", "a response holding a nest", "nested objects", "a deep but closed nest"],
+)
+def test_hostile_nesting_is_an_answer_to_judge_not_a_traceback(
+    tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str], hostile: bytes
+) -> None:
+    capture = tmp_path / "capture.json"
+    capture.write_bytes(hostile)
+
+    code, result, err = _run(capsys, "--refs", refs, capture)
+
+    assert code == 1 and result["status"] == "failed" and "Traceback" not in err
+    assert {entry["reason"] for entry in result["quarantined"]} <= {"too_deep", "line_too_long", "total_too_large"}
+
+
+def test_lines_that_are_not_utf8_cost_those_lines(
+    tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = report(item(1), item(2), item(3)).encode().split(b"\n")
+    lines[2] = lines[2].replace(b"Recommendation 2", b"Recommendation \xff\xfe 2")  # Latin-1 debris
+    capture = tmp_path / "answer.ndjson"
+    capture.write_bytes(b"\n".join(lines))
+
+    code, result, err = _run(capsys, "--refs", refs, capture)
+
+    assert code == 0 and result["status"] == "partial"
+    assert sorted(i["candidate"] for i in result["items"]) == ["ws-1", "ws-3"]
+    [bad] = result["quarantined"]
+    assert (bad["reason"], bad["line"]) == ("invalid_encoding", 3) and "\ufffd" in bad["snippet"]
+    assert "(invalid_encoding)" in err
+
+
+def test_a_document_element_that_is_not_utf8_costs_that_element(
+    tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elements = [{k: v for k, v in item(n).items() if k != "type"} for n in (1, 2, 3)]
+    text = json.dumps({"date": "2026-06-26", "summary": "Three.", "items": elements}, indent=2)
+    capture = tmp_path / "document.json"
+    capture.write_bytes(text.encode().replace(b"Recommendation 2", b"Recommendation \xc3\x28"))
+
+    code, result, _ = _run(capsys, "--refs", refs, capture)
+
+    assert code == 0 and (result["status"], result["framing"], result["summary"]) == ("partial", "document", "Three.")
+    assert [(q["reason"], q["index"]) for q in result["quarantined"]] == [("invalid_encoding", 1)]
+    assert sorted(i["index"] for i in result["items"]) == [0, 2]
+
+
+def test_a_directory_is_a_usage_error(tmp_path: Path, refs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "--refs", refs, tmp_path)
+    assert code == 2 and "is a directory" in err

@@ -1,28 +1,21 @@
-"""The output contract a definition declares: framing, item schema, item cap, guardrails.
+"""The output contract a definition declares: framing, item model, ranking, item cap, guardrails.
 
 These are the knobs of the producer trust boundary. The defaults are the safe ones; a
-definition may tighten or (within hard maxima) loosen them.
+definition may tighten or (within hard maxima) loosen them. ``item_schema`` and ``ranking``
+are names: the definition's kind resolves them to an ``ItemSpec`` and a ``Ranking`` (and
+refuses unknown ones when the definition is loaded).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 HARD_MAX_ITEMS = 20
+DEFAULT_SUMMARY_CHARS = 2000
 
-
-class StringLimits(BaseModel):
-    """Maximum characters per text field; longer values quarantine the item."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    summary: int = Field(default=2000, ge=1)
-    candidate: int = Field(default=128, ge=1)
-    title: int = Field(default=300, ge=1)
-    rationale: int = Field(default=2000, ge=1)
-    next_action: int = Field(default=600, ge=1)
+Framing = Literal["ndjson", "document"]
 
 
 class BoundaryLimits(BaseModel):
@@ -33,7 +26,14 @@ class BoundaryLimits(BaseModel):
     max_total_bytes: int = Field(default=256 * 1024, ge=1)
     max_line_bytes: int = Field(default=16 * 1024, ge=1)
     max_depth: int = Field(default=8, ge=1, le=64)
-    max_string_lengths: StringLimits = Field(default_factory=StringLimits)
+    max_string_lengths: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "Maximum characters per text field, by field name: the envelope's summary "
+            f"(default {DEFAULT_SUMMARY_CHARS}) or a top-level text field of the item model (its own "
+            "defaults apply to the fields not named here). Longer values quarantine the unit."
+        ),
+    )
     max_quarantine_entries: int = Field(
         default=64,
         ge=1,
@@ -50,7 +50,17 @@ class OutputContract(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    framing: Literal["ndjson"] = "ndjson"
-    item_schema: Literal["report-item.v1"] = "report-item.v1"
+    framing: Framing = Field(
+        default="ndjson",
+        description=(
+            "ndjson: one JSON object per line (envelope, items, trailer), the item schema in the prompt; "
+            "document: one whole-report JSON document sent to llm-connect as model_params.json_schema. "
+            "Either way the boundary reads whatever framing the answer has, unit by unit."
+        ),
+    )
+    item_schema: str = Field(min_length=1, description="The registered item model, e.g. report-item.v1.")
+    ranking: str | None = Field(
+        default=None, description="The registered ranking of accepted items; none keeps the producer's order."
+    )
     top_n: int = Field(default=7, ge=1, le=HARD_MAX_ITEMS)
     limits: BoundaryLimits = Field(default_factory=BoundaryLimits)

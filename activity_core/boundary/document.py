@@ -1,9 +1,10 @@
-"""Salvage a monolithic (legacy) report element by element.
+"""Read a whole-report document element by element: the document framing and the legacy shape.
 
 A JSON parser gives up on the whole document at its first error; on 2026-06-26 that was one
 missing delimiter deep in the list. This scanner only finds where each element of the
-``recommendations`` array begins and ends (bracket depth outside strings), so each element
-is parsed and judged on its own and a syntax error inside element k costs element k.
+document's item array (``items``, or a legacy key) begins and ends (bracket depth outside
+strings), so each element is parsed and judged on its own and a syntax error inside element k
+costs element k. A provider that treats a JSON Schema as advisory costs one element per error.
 
 It is linear: one regex token stream, read lazily, so the caller can stop early. A string
 never spans a line in JSON, so a string still open at a line break is treated as ended
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 
 _TOKEN = re.compile(r'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?|[{}\[\],]|[^\s"{}\[\],]++')
 _ARRAY_AFTER_KEY = re.compile(r"\s*:\s*\[")
-_KEY = '"recommendations"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +29,20 @@ class Element:
     """The text ended inside this element."""
 
 
-class LegacyDocument:
-    """The first top-level object in a text and, if it has one, its ``recommendations`` array.
+class ArrayDocument:
+    """The first top-level object in a text and, if it has one, its array under one of ``keys``
+    (the first of them found at the top level).
 
     ``elements()`` yields the array's elements; once it is exhausted, ``array_end`` and
     ``end`` say where the array and the document stopped and ``closed`` whether both were
     properly closed (rather than cut off by the end of the text).
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, keys: tuple[str, ...]) -> None:
         self.text = text
+        self._keys = frozenset(f'"{key}"' for key in keys)
+        self.key: str | None = None
+        """The key whose array was found."""
         self.start = text.find("{")
         self.array_start = -1  # index of the array's "["
         self.array_end = len(text)  # index of its "]", or the end of the text
@@ -68,7 +72,8 @@ class LegacyDocument:
             if depth == 0:
                 self.end = match.end()
                 return
-            if depth == 1 and match.group() == _KEY and (key := _ARRAY_AFTER_KEY.match(self.text, match.end())):
+            if depth == 1 and match.group() in self._keys and (key := _ARRAY_AFTER_KEY.match(self.text, match.end())):
+                self.key = match.group()[1:-1]
                 self.array_start = key.end() - 1
                 self._tokens = _TOKEN.finditer(self.text, key.end())
                 return

@@ -36,6 +36,23 @@ def within_budget(content: str, max_total_bytes: int) -> Budgeted:
     return Budgeted(kept, content[len(kept) :])
 
 
+def decode_lines(data: bytes) -> tuple[str, frozenset[int]]:
+    """Bytes as text, and the 0-based lines that were not UTF-8 (decoded with U+FFFD in place
+    of each bad byte, so every line is still there to be counted and quarantined)."""
+    try:
+        return data.decode("utf-8"), frozenset()
+    except UnicodeDecodeError:
+        pass
+    invalid = set()
+    lines = data.split(b"\n")
+    for index, raw in enumerate(lines):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            invalid.add(index)
+    return data.decode("utf-8", "replace"), frozenset(invalid)
+
+
 def split_lines(text: str) -> list[str]:
     return text.split("\n")
 

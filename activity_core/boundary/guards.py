@@ -12,7 +12,7 @@ from itertools import accumulate
 
 # A string literal (possibly unterminated) or a run of characters that are neither brackets
 # nor quotes: deleting every match leaves exactly the brackets outside strings.
-_NOT_STRUCTURE = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[^\[\]{}"]++', re.S)
+_NOT_STRUCTURE = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[^\[\]{}"]++', re.DOTALL)
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 

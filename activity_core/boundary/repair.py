@@ -26,7 +26,7 @@ _TOKEN = re.compile(
     | (?P<punct>[{}\[\],:])
     | (?P<other>.)
     )""",
-    re.S | re.X,
+    re.DOTALL | re.VERBOSE,
 )
 _COMPLETE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERALS = frozenset({"true", "false", "null"})

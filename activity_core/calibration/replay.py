@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.boundary import parse_report
 from activity_core.store.models import RunRecord
 
@@ -75,6 +76,10 @@ def replay_run(definition: Any, run: RunRecord) -> Replayed:
     if run.raw_content is None:
         return Replayed(run, (), skipped="no answer kept (pruned, or the run failed before the model answered)")
     result = parse_report(
-        run.raw_content, contract=contract, known_refs=run.known_refs or [], finish_reason=run.llm_finish_reason
+        run.raw_content,
+        contract=contract,
+        spec=report_spec(contract),
+        known_refs=run.known_refs or [],
+        finish_reason=run.llm_finish_reason,
     ).to_dict()
     return Replayed(run, compare(run, result))

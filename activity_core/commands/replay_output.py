@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from activity_core.boundary import BoundaryResult, parse_report
+from activity_core.boundary.guards import too_deep
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_definition
+from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.settings import Settings
 
 DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"
+# An llm-connect response nests a few levels (its usage and metadata objects); anything deeper
+# is not one, and is never handed to a recursive parser.
+RESPONSE_MAX_DEPTH = 16
 
 EPILOG = """\
 examples:
@@ -26,8 +31,10 @@ examples:
   activity-core replay-output --refs refs.json - < answer.txt   (the answer on stdin)
 
 RESPONSE_FILE holds either the raw model answer (the llm-connect `content`) or the whole
-llm-connect response JSON, whose `content` and `finish_reason` are then used. REFS.json is a
-JSON list of the State Hub ids known to the run, e.g. ["4ef0d53b-1777-41ae-80c6-1b69fdb34726"].
+llm-connect response JSON, whose `content` and `finish_reason` are then used. Any file is
+read: lines that are not UTF-8 are quarantined (invalid_encoding) and the others judged.
+REFS.json is a JSON list of the State Hub ids known to the run, e.g.
+["4ef0d53b-1777-41ae-80c6-1b69fdb34726"].
 
 Prints the BoundaryResult as JSON on stdout (status, framing, truncated, summary, items,
 quarantined, counts) and a one-line verdict on stderr.
@@ -52,9 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--definition", default=DEFAULT_DEFINITION, help=f"definition id whose output contract applies (default: {DEFAULT_DEFINITION})"
+        "--definition",
+        default=DEFAULT_DEFINITION,
+        help=f"definition id whose output contract applies (default: {DEFAULT_DEFINITION})",
     )
-    parser.add_argument("--refs", required=True, type=Path, metavar="REFS.json", help="JSON list of the State Hub ids known to the run")
+    parser.add_argument(
+        "--refs", required=True, type=Path, metavar="REFS.json", help="JSON list of the State Hub ids known to the run"
+    )
     parser.add_argument(
         "--definitions-dir",
         type=Path,
@@ -94,44 +105,66 @@ def replay(args: argparse.Namespace) -> BoundaryResult:
     except (DefinitionNotFound, DefinitionError) as exc:
         raise UsageError(str(exc)) from None
     known_refs = _read_refs(args.refs)
-    content, finish_reason = _read_response(_read_text(args.response, "RESPONSE_FILE"))
+    content, finish_reason = _read_response(_read_bytes(args.response, "RESPONSE_FILE"))
     return parse_report(
-        content, contract=contract, known_refs=known_refs, finish_reason=args.finish_reason or finish_reason
+        content,
+        contract=contract,
+        spec=report_spec(contract),
+        known_refs=known_refs,
+        finish_reason=args.finish_reason or finish_reason,
     )
 
 
-def _read_text(path: Path, role: str) -> str:
+def _read_bytes(path: Path, role: str) -> bytes:
     if str(path) == "-":
-        return sys.stdin.read()
+        return sys.stdin.buffer.read()
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{role} {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{role} {path} is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise UsageError(f"{role} {path} is a directory; pass the captured answer file") from None
     except OSError as exc:
         raise UsageError(f"cannot read {role} {path}: {exc.strerror}") from None
 
 
 def _read_refs(path: Path) -> list[str]:
-    text = _read_text(path, "REFS.json")
+    try:
+        text = _read_bytes(path, "REFS.json").decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"REFS.json {path} is not UTF-8 text; write a JSON list of ids") from None
+    if too_deep(text, RESPONSE_MAX_DEPTH):
+        raise UsageError(f'REFS.json {path} nests too deep to be a list of ids; write a list of ids, e.g. ["ws-1"]')
     try:
         refs: Any = json.loads(text)
     except ValueError as exc:
-        raise UsageError(f"REFS.json {path} is not JSON ({exc}); write a list of ids, e.g. [\"ws-1\", \"task-2\"]") from None
+        raise UsageError(
+            f'REFS.json {path} is not JSON ({exc}); write a list of ids, e.g. ["ws-1", "task-2"]'
+        ) from None
     if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
-        raise UsageError(f"REFS.json {path} must be a JSON list of id strings, e.g. [\"ws-1\", \"task-2\"]")
+        raise UsageError(f'REFS.json {path} must be a JSON list of id strings, e.g. ["ws-1", "task-2"]')
     return refs
 
 
-def _read_response(text: str) -> tuple[str, str | None]:
-    """The model's content and finish_reason: from a whole llm-connect response, or raw."""
+def _read_response(data: bytes) -> tuple[str | bytes, str | None]:
+    """The model's content and finish_reason: from a whole llm-connect response, or raw (as
+    bytes when they are not all UTF-8, for the boundary to quarantine line by line).
+
+    The check for a response is bounded: only a UTF-8 JSON object that nests no deeper than a
+    response does is parsed, so hostile nesting (``[`` x 100000) is an answer to judge, not a
+    recursion to crash in."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data, None  # JSON is UTF-8: bytes that are not cannot be a whole response
+    if not text.lstrip().startswith("{") or too_deep(text, RESPONSE_MAX_DEPTH):
+        return text, None
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text, None
     if not (isinstance(document, dict) and "content" in document):
-        return text, None  # a legacy single-document answer is itself a JSON object
+        return text, None  # a single-document answer is itself a JSON object
     content, finish_reason = document["content"], document.get("finish_reason")
     if not isinstance(content, str):
         raise UsageError(

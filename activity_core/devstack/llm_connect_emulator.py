@@ -1,8 +1,11 @@
 """A contract-faithful llm-connect on loopback, for the local stack and the tests.
 
-``POST /execute`` validates the RunConfig like the real service and, by default, answers
-what a well-behaved model would: an item-framed NDJSON WSJF report that ranks real ids
-taken from the prompt's planning state, deterministic for a given prompt. Faults queued
+``POST /execute`` validates the RunConfig like the real service (a ``model_params.json_schema``
+must be a valid JSON Schema) and, by default, answers what a well-behaved model would: an
+item-framed NDJSON WSJF report that ranks real ids taken from the prompt's planning state,
+deterministic for a given prompt; asked for a ``json_schema``, the same report as one
+whole-report document ``{"date", "summary", "items": [...]}``, as a structured-output mode
+would write it. Faults queued
 on ``POST /execute`` reproduce what models and providers actually do wrong, down to the
 2026-06-26 monolithic document with one missing comma deep in the list. Routes, by the
 names faults are queued on: ``health`` and ``execute``.
@@ -20,6 +23,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from activity_core.clients.llm_connect import LlmConnectApi
 from activity_core.devstack.emulator_http import (
@@ -135,6 +141,15 @@ def ndjson_report(date: str, items: Sequence[dict[str, Any]], considered: int) -
     ]
 
 
+def report_document(date: str, items: Sequence[dict[str, Any]], considered: int) -> str:
+    """The whole-report document (the ``document`` framing), pretty-printed as providers'
+    structured-output modes tend to write it: the envelope's date and summary, the items
+    without their line ``type``."""
+    summary = f"{len(items)} recommendations for {date} out of {considered} planning items, ranked by WSJF."
+    elements = [{key: value for key, value in item.items() if key != "type"} for item in items]
+    return json.dumps({"date": date, "summary": summary, "items": elements}, indent=2)
+
+
 def monolithic_document(date: str, items: Sequence[dict[str, Any]]) -> str:
     """The legacy shape as the 2026-06-26 model wrote it: one pretty-printed document (about
     5 KB for 7 items) with the ``,`` after ``risk_reduction`` missing in the last item, so
@@ -186,10 +201,11 @@ class LlmConnectApp(EmulatorApp):
         if profile not in self.profiles:
             return _error(400, "configuration_error", f"profile {profile!r} is not configured", retryable=False)
         prompt = config["prompt"]
-        content, finish_reason = _content(prompt, fault)
+        document = "json_schema" in config.get("model_params", {})
+        content, finish_reason = _content(prompt, fault, document=document)
         answer: Any = content
-        if fault == "content_not_string":  # an adapter that hands back the parsed lines, not the text
-            answer = [json.loads(line) for line in content.splitlines()]
+        if fault == "content_not_string":  # an adapter that hands back the parsed output, not the text
+            answer = json.loads(content) if document else [json.loads(line) for line in content.splitlines()]
         return Reply(
             200,
             {
@@ -207,8 +223,9 @@ class LlmConnectApp(EmulatorApp):
         )
 
 
-def _content(prompt: str, fault: str | None) -> tuple[str, str]:
-    """The model's answer to ``prompt`` under an output fault (or none): ``(content, finish_reason)``."""
+def _content(prompt: str, fault: str | None, *, document: bool = False) -> tuple[str, str]:
+    """The model's answer to ``prompt`` under an output fault (or none): ``(content, finish_reason)``;
+    ``document``: the RunConfig asked for a JSON Schema, so the answer is one document."""
     if fault == "garbage":
         return "I'm sorry, I can't rank these items today.\n```\n{ranking: pending\n```", "stop"
     today = _TODAY.search(prompt)
@@ -222,6 +239,8 @@ def _content(prompt: str, fault: str | None) -> tuple[str, str]:
     if fault == "unknown_reference" and items:
         stranger = str(uuid.uuid5(uuid.NAMESPACE_URL, f"unknown-reference:{prompt}"))
         items[-1] = items[-1] | {"candidate": stranger}
+    if document:
+        return _document_content(date, items, len(candidates), fault)
     lines = ndjson_report(date, items, len(candidates))
     if fault == "malformed_item" and items:
         middle = 1 + len(items) // 2  # line 0 is the envelope
@@ -230,6 +249,18 @@ def _content(prompt: str, fault: str | None) -> tuple[str, str]:
         last = lines[-2]  # the trailer goes; the line before it is cut mid-way
         return "\n".join([*lines[:-2], last[: len(last) // 2]]), "length"
     return "\n".join(lines), "stop"
+
+
+def _document_content(date: str, items: list[dict[str, Any]], considered: int, fault: str | None) -> tuple[str, str]:
+    """The document framing under a fault: a provider treating the schema as advisory."""
+    content = report_document(date, items, considered)
+    if fault == "malformed_item" and items:  # one missing comma in the middle element
+        middle = content.index('"title"', content.index('"rank": ' + str(1 + len(items) // 2)))
+        comma = content.rindex(",", 0, middle)
+        return content[:comma] + content[comma + 1 :], "stop"
+    if fault == "truncated":  # cut inside the last element
+        return content[: content.rindex('"next_action"')], "length"
+    return content, "stop"
 
 
 def _run_config_problems(config: Any) -> list[str]:
@@ -246,6 +277,15 @@ def _run_config_problems(config: Any) -> list[str]:
         problems.append("temperature must be between 0 and 2")
     if config["max_tokens"] <= 0:
         problems.append("max_tokens must be positive")
+    params = config.get("model_params", {})
+    if "json_schema" in params:
+        schema = params["json_schema"]
+        try:
+            if not isinstance(schema, dict):
+                raise SchemaError(f"a JSON Schema is an object, not {type(schema).__name__}")
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            problems.append(f"model_params.json_schema is not a valid JSON Schema: {exc.message}")
     return problems
 
 

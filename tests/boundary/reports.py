@@ -6,8 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from activity_core.boundary import OutputContract
+from activity_core.kinds.instruction.item_models import report_spec
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REFS = [f"ws-{n}" for n in range(1, 31)]
+TRIAGE_OUTPUT = OutputContract(item_schema="report-item.v1", ranking="wsjf")
+SPEC = report_spec(TRIAGE_OUTPUT)
+"""The daily triage's item model and WSJF ranking: what these tests read reports with."""
+
+
+def contract(**changes: Any) -> OutputContract:
+    """The triage's output contract (defaults), with ``changes``."""
+    return OutputContract(**{"item_schema": "report-item.v1", "ranking": "wsjf", **changes})
 
 
 def item(rank: int = 1, candidate: str | None = None, **fields: Any) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from activity_core.boundary import OutputContract, QuarantineReason, parse_report
-from activity_core.boundary.document import LegacyDocument
-from tests.boundary.reports import REFS, item
+from activity_core.boundary import QuarantineReason, parse_report
+from activity_core.boundary.document import ArrayDocument
+from tests.boundary.reports import REFS, SPEC, contract, item
 
 R = QuarantineReason
 
@@ -16,22 +16,24 @@ def legacy(*elements: dict, summary: str = "Legacy triage.") -> str:
     return json.dumps({"summary": summary, "recommendations": recommendations}, indent=2)
 
 
-def parse(content: str, finish_reason: str | None = None):  # noqa: ANN201
-    return parse_report(content, contract=OutputContract(), known_refs=REFS, finish_reason=finish_reason)
+def parse(content: str, finish_reason: str | None = None):
+    return parse_report(content, spec=SPEC, contract=contract(), known_refs=REFS, finish_reason=finish_reason)
 
 
 def test_a_valid_legacy_document_is_clean() -> None:
     result = parse(legacy(item(1), item(2)))
-    assert (result.status, result.framing, result.summary) == ("clean", "document", "Legacy triage.")
+    assert (result.status, result.framing, result.summary) == ("clean", "legacy", "Legacy triage.")
     assert [(i.index, i.line) for i in result.items] == [(0, 4), (1, 17)]
     counts = result.counts
     assert counts.item_lines + counts.envelope_lines == counts.lines
 
 
 def test_a_single_line_legacy_document_is_read_too() -> None:
-    content = json.dumps({"summary": "One line.", "recommendations": [{k: v for k, v in item(1).items() if k != "type"}]})
+    content = json.dumps(
+        {"summary": "One line.", "recommendations": [{k: v for k, v in item(1).items() if k != "type"}]}
+    )
     result = parse(content)
-    assert (result.status, result.framing, len(result.items)) == ("clean", "document", 1)
+    assert (result.status, result.framing, len(result.items)) == ("clean", "legacy", 1)
 
 
 def test_a_broken_element_costs_that_element() -> None:
@@ -84,7 +86,7 @@ def test_a_document_without_a_top_level_array_is_not_a_legacy_report() -> None:
 
 def test_the_scanner_finds_element_boundaries_by_depth_outside_strings() -> None:
     text = '{"summary": "s", "recommendations": [{"a": "]}"}, [1, [2]], "x,y", 3]}'
-    document = LegacyDocument(text)
+    document = ArrayDocument(text, ("recommendations",))
     spans = [text[e.start : e.end] for e in document.elements()]
     assert spans == ['{"a": "]}"}', "[1, [2]]", '"x,y"', "3"]
     assert document.closed and document.envelope_text() == '{"summary": "s", "recommendations": []}'

@@ -46,7 +46,13 @@ def test_nonblank_lines_match_strip() -> None:
 
 @pytest.mark.parametrize(
     ("line", "expected"),
-    [('{"type": "item"}', True), ("[1]", True), ('Here: {"type": "x"}', True), ("Use {date} here", False), ("```json", False)],
+    [
+        ('{"type": "item"}', True),
+        ("[1]", True),
+        ('Here: {"type": "x"}', True),
+        ("Use {date} here", False),
+        ("```json", False),
+    ],
 )
 def test_what_looks_like_json(line: str, expected: bool) -> None:
     assert looks_like_json(line) is expected

@@ -7,14 +7,17 @@ import json
 import pytest
 
 from activity_core.boundary import HARD_MAX_ITEMS, OutputContract, QuarantineReason, parse_report
-from tests.boundary.reports import fixture, fixture_refs
+from tests.boundary.reports import SPEC, fixture, fixture_refs
+from tests.boundary.reports import contract as triage_contract
 
 R = QuarantineReason
-DEFAULT = OutputContract()
+DEFAULT = triage_contract()
 
 
-def _parse(name: str, contract: OutputContract = DEFAULT, finish_reason: str | None = None):  # noqa: ANN202
-    return parse_report(fixture(name), contract=contract, known_refs=fixture_refs(), finish_reason=finish_reason)
+def _parse(name: str, contract: OutputContract = DEFAULT, finish_reason: str | None = None):
+    return parse_report(
+        fixture(name), spec=SPEC, contract=contract, known_refs=fixture_refs(), finish_reason=finish_reason
+    )
 
 
 def test_the_0626_fixture_fails_exactly_as_the_run_did() -> None:
@@ -25,9 +28,9 @@ def test_the_0626_fixture_fails_exactly_as_the_run_did() -> None:
 
 def test_the_0626_document_costs_one_element_not_the_run() -> None:
     # That run predates the item cap, so replay it with the hard maximum.
-    result = _parse("2026-06-26-monolithic.json", OutputContract(top_n=HARD_MAX_ITEMS))
+    result = _parse("2026-06-26-monolithic.json", triage_contract(top_n=HARD_MAX_ITEMS))
 
-    assert (result.status, result.framing, result.truncated) == ("partial", "document", False)
+    assert (result.status, result.framing, result.truncated) == ("partial", "legacy", False)
     assert result.summary and result.summary.startswith("WSJF triage for 2026-06-26")
     assert sorted(item.index for item in result.items) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]
     [broken] = result.quarantined
@@ -48,7 +51,7 @@ def test_a_list_cut_mid_item_keeps_the_whole_items_before_the_cut() -> None:
     result = _parse("truncated-mid-item.ndjson", finish_reason="length")
 
     assert (result.status, result.truncated) == ("partial", True)
-    assert sorted(item.rank for item in result.items) == [1, 2, 3, 4]
+    assert sorted(item["rank"] for item in result.items) == [1, 2, 3, 4]
     [cut] = result.quarantined
     assert (cut.reason, cut.line) == (R.TRUNCATED_ITEM, 6)
 
@@ -71,7 +74,7 @@ def test_one_unrepairable_item_among_six_good_ones_costs_that_item() -> None:
 def test_oversized_and_over_deep_lines_are_stopped_by_their_guardrails() -> None:
     result = _parse("oversized-and-deep.ndjson")
 
-    assert result.status == "partial" and sorted(i.rank for i in result.items) == [1, 2]
+    assert result.status == "partial" and sorted(i["rank"] for i in result.items) == [1, 2]
     assert [(q.line, q.reason) for q in result.quarantined] == [(4, R.TOO_DEEP), (5, R.LINE_TOO_LONG)]
     assert all(len(q.snippet) <= 512 for q in result.quarantined)
 
@@ -85,7 +88,7 @@ def test_injection_shaped_and_unknown_references_are_quarantined() -> None:
         (5, R.UNKNOWN_REFERENCE),  # a known UUID in upper case: never case-folded into a match
     ]
     # A title that reads like an instruction is data: kept verbatim, acted on by nobody.
-    assert any("admin token" in item.title for item in result.items)
+    assert any("admin token" in item["title"] for item in result.items)
     assert all(len(q.detail) < 200 for q in result.quarantined)
 
 
@@ -106,9 +109,9 @@ def test_unicode_line_separators_inside_strings_do_not_split_lines() -> None:
     result = _parse("unicode-line-separators.ndjson")
 
     assert result.counts.lines == 5 and result.summary == "Three items.\u2028Line two of the summary.\u2029End."
-    kept = {item.rank: item for item in result.items}
-    assert kept[1].rationale == "First line\u2028second line"
-    assert kept[2].title == "Title with\u2029paragraph separator"
+    kept = {item["rank"]: item for item in result.items}
+    assert kept[1]["rationale"] == "First line\u2028second line"
+    assert kept[2]["title"] == "Title with\u2029paragraph separator"
     # U+0085 is a C1 control character: its line stays whole and is refused for that reason.
     [refused] = result.quarantined
     assert (refused.line, refused.reason) == (4, R.CONTROL_CHARACTERS)

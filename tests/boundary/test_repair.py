@@ -42,7 +42,7 @@ def test_repairs(broken: str, repaired: str, cut: bool) -> None:
         "no object here",
         '{"a": 1} {"b": 2}',  # a second value is not ours to drop
         '{"a": 1.2.3}',  # nothing to change
-        '{ranking: pending',  # nothing but the brace would survive
+        "{ranking: pending",  # nothing but the brace would survive
         '{"a" 1}',
     ],
 )

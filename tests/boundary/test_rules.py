@@ -6,24 +6,18 @@ import json
 
 import pytest
 
-from activity_core.boundary import (
-    BoundaryLimits,
-    OutputContract,
-    QuarantineReason,
-    StringLimits,
-    parse_report,
-)
-from tests.boundary.reports import REFS, envelope, item, line, report, trailer
+from activity_core.boundary import BoundaryLimits, OutputContract, QuarantineReason, parse_report
+from tests.boundary.reports import REFS, SPEC, contract, envelope, item, line, report, trailer
 
 R = QuarantineReason
-DEFAULT = OutputContract()
+DEFAULT = contract()
 
 
-def parse(content: str, contract: OutputContract = DEFAULT, finish_reason: str | None = None, refs=REFS):  # noqa: ANN001, ANN201
-    return parse_report(content, contract=contract, known_refs=refs, finish_reason=finish_reason)
+def parse(content: str, output: OutputContract = DEFAULT, finish_reason: str | None = None, refs=REFS):
+    return parse_report(content, spec=SPEC, contract=output, known_refs=refs, finish_reason=finish_reason)
 
 
-def reasons(result) -> list[tuple[int | None, QuarantineReason]]:  # noqa: ANN001
+def reasons(result) -> list[tuple[int | None, QuarantineReason]]:
     return [(q.line, q.reason) for q in result.quarantined]
 
 
@@ -35,26 +29,41 @@ def test_a_clean_report_is_clean_and_ranked_by_computed_wsjf() -> None:
 
     assert (result.status, result.framing, result.truncated) == ("clean", "ndjson", False)
     assert result.summary == "Three recommendations."
-    assert [i.candidate for i in result.items] == ["ws-1", "ws-2", "ws-3"]
-    assert [i.computed_score for i in result.items] == [8.0, 5.33, 4.0]
+    assert [i["candidate"] for i in result.items] == ["ws-1", "ws-2", "ws-3"]
+    assert [i["computed_score"] for i in result.items] == [8.0, 5.33, 4.0]
     counts = result.counts
     assert (counts.lines, counts.envelope_lines, counts.item_lines, counts.trailer_lines) == (5, 1, 3, 1)
     assert (counts.accepted, counts.quarantined, counts.repaired) == (3, 0, 0)
 
 
 def test_the_producers_score_is_a_claim_it_cannot_rank_with() -> None:
-    inflated = item(3, wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 20, "score": 60})
-    honest = item(1, wsjf={"business_value": 8, "time_criticality": 5, "risk_reduction": 3, "job_size": 3, "score": 5.3})
+    inflated = item(
+        3, wsjf={"business_value": 1, "time_criticality": 1, "risk_reduction": 1, "job_size": 20, "score": 60}
+    )
+    honest = item(
+        1, wsjf={"business_value": 8, "time_criticality": 5, "risk_reduction": 3, "job_size": 3, "score": 5.3}
+    )
     result = parse(report(inflated, honest))
 
-    assert [i.candidate for i in result.items] == ["ws-1", "ws-3"]
-    assert [(i.computed_score, i.score_mismatch) for i in result.items] == [(5.33, False), (0.15, True)]
-    assert result.counts.score_mismatches == 1 and result.status == "clean"
+    assert [i["candidate"] for i in result.items] == ["ws-1", "ws-3"]
+    assert [(i["computed_score"], i["score_mismatch"]) for i in result.items] == [(5.33, False), (0.15, True)]
+    assert result.counts.flagged == 1 and result.status == "clean"
+
+
+@pytest.mark.parametrize("claim", [61, 1000.5, -3, 0])
+def test_a_claimed_score_outside_the_formulas_range_is_kept_and_flagged(claim: float) -> None:
+    components = {"business_value": 8, "time_criticality": 5, "risk_reduction": 3, "job_size": 2}
+    result = parse(report(item(1, wsjf=components | {"score": claim})))
+
+    assert result.status == "clean" and result.counts.flagged == 1
+    [kept] = result.items
+    assert kept["wsjf"]["score"] == claim  # the claim as written
+    assert (kept["computed_score"], kept["score_mismatch"]) == (8.0, True)
 
 
 def test_ties_keep_the_producers_rank() -> None:
     result = parse(report(item(5, "ws-5"), item(1, "ws-1")))  # both job_size 2
-    assert [i.rank for i in result.items] == [1, 5]
+    assert [i["rank"] for i in result.items] == [1, 5]
 
 
 # -- framing and truncation ---------------------------------------------------------------
@@ -83,7 +92,11 @@ def test_a_line_broken_mid_report_gets_its_one_repair() -> None:
     cut = line(item(3)).removesuffix("}")  # the brace went missing
     result = parse(report(item(1), broken, cut))
     assert result.status == "clean"
-    assert [(i.rank, i.repaired) for i in sorted(result.items, key=lambda i: i.rank)] == [(1, False), (2, False), (3, True)]
+    assert [(i["rank"], i.repaired) for i in sorted(result.items, key=lambda i: i["rank"])] == [
+        (1, False),
+        (2, False),
+        (3, True),
+    ]
     assert result.counts.repaired == 1
 
 
@@ -145,7 +158,6 @@ def test_lines_that_are_not_report_objects(raw: str, reason: QuarantineReason) -
         {"wsjf": {"business_value": 8, "time_criticality": 5, "risk_reduction": 3, "job_size": 2.0}},
         {"wsjf": {"business_value": 21, "time_criticality": 5, "risk_reduction": 3, "job_size": 2}},
         {"wsjf": {"business_value": True, "time_criticality": 5, "risk_reduction": 3, "job_size": 2}},
-        {"wsjf": {"business_value": 8, "time_criticality": 5, "risk_reduction": 3, "job_size": 2, "score": 61}},
         {"owner": "someone"},
     ],
 )
@@ -196,19 +208,19 @@ def test_colons_in_text_and_escaped_colons_are_not_duplicate_keys() -> None:
     colons = item(2, title="Note: a: b", rationale="07:20 daily; risk: low")
     escaped = line(item(3, title="x:y")).replace("x:y", "x\\u003ay")
     result = parse(report(item(1), colons, escaped))
-    assert result.status == "clean" and {i.title for i in result.items} == {"Recommendation 1", "Note: a: b", "x:y"}
+    assert result.status == "clean" and {i["title"] for i in result.items} == {"Recommendation 1", "Note: a: b", "x:y"}
 
 
 def test_tab_and_newline_escapes_are_text() -> None:
     result = parse(report(item(1, rationale="one\n\ttwo")))
-    assert result.status == "clean" and result.items[0].rationale == "one\n\ttwo"
+    assert result.status == "clean" and result.items[0]["rationale"] == "one\n\ttwo"
 
 
 # -- guardrails ---------------------------------------------------------------------------
 
 
 def test_string_limits_come_from_the_contract() -> None:
-    tight = OutputContract(limits=BoundaryLimits(max_string_lengths=StringLimits(title=10)))
+    tight = contract(limits=BoundaryLimits(max_string_lengths={"title": 10}))
     result = parse(report(item(1, title="short"), item(2, title="far too long a title")), tight)
     assert reasons(result) == [(3, R.STRING_TOO_LONG)]
     assert result.quarantined[0].detail == "title: 20 characters; the limit is 10"
@@ -220,7 +232,7 @@ def test_the_summary_is_bounded_too() -> None:
 
 
 def test_depth_and_line_limits_come_from_the_contract() -> None:
-    tight = OutputContract(limits=BoundaryLimits(max_depth=1, max_line_bytes=400))
+    tight = contract(limits=BoundaryLimits(max_depth=1, max_line_bytes=400))
     result = parse(report(item(1), item(2, rationale="x" * 400)), tight)
     assert reasons(result) == [(2, R.TOO_DEEP), (3, R.LINE_TOO_LONG)]
 
@@ -239,9 +251,9 @@ def test_the_byte_budget_cuts_at_a_line_and_counts_the_rest_as_one_range() -> No
     body = [line(envelope(3)), line(item(1)), line(item(2)), line(item(3)), line(trailer(3))]
     content = "\n".join(body)
     budget = len("\n".join(body[:3])) + 1
-    result = parse(content, OutputContract(limits=BoundaryLimits(max_total_bytes=budget)))
+    result = parse(content, contract(limits=BoundaryLimits(max_total_bytes=budget)))
 
-    assert [i.rank for i in result.items] == [1, 2] and result.truncated
+    assert [i["rank"] for i in result.items] == [1, 2] and result.truncated
     [rest] = result.quarantined
     assert (rest.reason, rest.line, rest.end_line) == (R.TOTAL_TOO_LARGE, 4, 5)
     assert result.counts.quarantined_lines == 2
@@ -250,18 +262,18 @@ def test_the_byte_budget_cuts_at_a_line_and_counts_the_rest_as_one_range() -> No
 def test_the_byte_budget_counts_utf8_bytes() -> None:
     content = report(item(1, title="ü" * 100))
     chars = len(content)
-    result = parse(content, OutputContract(limits=BoundaryLimits(max_total_bytes=chars + 50)))
+    result = parse(content, contract(limits=BoundaryLimits(max_total_bytes=chars + 50)))
     assert [q.reason for q in result.quarantined] == [R.TOTAL_TOO_LARGE]
 
 
 def test_after_the_quarantine_budget_the_rest_is_one_range() -> None:
     content = report(item(1), *(["{oops"] * 30), item(2))
-    result = parse(content, OutputContract(limits=BoundaryLimits(max_quarantine_entries=5)))
+    result = parse(content, contract(limits=BoundaryLimits(max_quarantine_entries=5)))
 
     assert [q.reason for q in result.quarantined] == [R.INVALID_JSON] * 5 + [R.TOO_MANY_ERRORS]
     rest = result.quarantined[-1]
     assert (rest.line, rest.end_line) == (8, 34)
-    assert result.counts.quarantined_lines == 32 and [i.rank for i in result.items] == [1]
+    assert result.counts.quarantined_lines == 32 and [i["rank"] for i in result.items] == [1]
 
 
 # -- the run-level rules ------------------------------------------------------------------
@@ -275,29 +287,35 @@ def test_unknown_references_are_compared_exactly() -> None:
 def test_a_candidate_recommended_twice_is_kept_once() -> None:
     result = parse(report(item(1), item(2, "ws-1"), item(3)))
     assert reasons(result) == [(3, R.DUPLICATE_CANDIDATE)]
-    assert "already recommended at line 2" in result.quarantined[0].detail
+    assert "already named by an accepted item at line 2" in result.quarantined[0].detail
 
 
 def test_a_candidate_whose_first_mention_was_refused_can_still_be_accepted() -> None:
     result = parse(report(item(1, title=""), item(2, "ws-1")))
-    assert [i.candidate for i in result.items] == ["ws-1"] and reasons(result) == [(2, R.SCHEMA_VIOLATION)]
+    assert [i["candidate"] for i in result.items] == ["ws-1"] and reasons(result) == [(2, R.SCHEMA_VIOLATION)]
 
 
 def test_items_beyond_top_n_are_quarantined_and_the_trailer_still_read() -> None:
-    result = parse(report(*(item(n) for n in range(1, 10))), OutputContract(top_n=7))
+    result = parse(report(*(item(n) for n in range(1, 10))), contract(top_n=7))
     assert len(result.items) == 7 and result.summary is not None and not result.truncated
     assert reasons(result) == [(9, R.OVER_ITEM_CAP), (10, R.OVER_ITEM_CAP)]
 
 
 def test_the_cap_counts_accepted_items_so_a_bad_one_does_not_waste_a_slot() -> None:
-    result = parse(report(item(1), item(2, "nope"), item(3)), OutputContract(top_n=2))
-    assert [i.rank for i in result.items] == [1, 3] and reasons(result) == [(3, R.UNKNOWN_REFERENCE)]
+    result = parse(report(item(1), item(2, "nope"), item(3)), contract(top_n=2))
+    assert [i["rank"] for i in result.items] == [1, 3] and reasons(result) == [(3, R.UNKNOWN_REFERENCE)]
 
 
 def test_every_line_is_accounted_for() -> None:
     content = "prose\n\n" + report(item(1), "{bad", item(2, "nope")) + "\n```\n   \n"
     counts = parse(content).counts
-    parts = (counts.envelope_lines, counts.item_lines, counts.trailer_lines, counts.ignored_lines, counts.quarantined_lines)
+    parts = (
+        counts.envelope_lines,
+        counts.item_lines,
+        counts.trailer_lines,
+        counts.ignored_lines,
+        counts.quarantined_lines,
+    )
     assert parts == (1, 1, 1, 2, 2) and sum(parts) == counts.lines == 7
 
 
@@ -316,4 +334,10 @@ def test_the_order_is_exact_score_then_rank_even_for_near_ties() -> None:
         item(5, wsjf={"business_value": 13, "time_criticality": 5, "risk_reduction": 2, "job_size": 4}),
     ]
     result = parse(report(*near))
-    assert [(i.rank, i.computed_score) for i in result.items] == [(2, 5.33), (4, 5.29), (1, 5.0), (3, 5.0), (5, 5.0)]
+    assert [(i["rank"], i["computed_score"]) for i in result.items] == [
+        (2, 5.33),
+        (4, 5.29),
+        (1, 5.0),
+        (3, 5.0),
+        (5, 5.0),
+    ]

@@ -226,7 +226,7 @@ async def test_replay_finds_no_difference_today_and_names_each_run_a_stricter_co
     definition = story.definition
     limits = definition.output.limits
     stricter = definition.model_copy(update={"output": definition.output.model_copy(update={
-        "limits": limits.model_copy(update={"max_string_lengths": limits.max_string_lengths.model_copy(update={"rationale": 20})})
+        "limits": limits.model_copy(update={"max_string_lengths": {**limits.max_string_lengths, "rationale": 20}})
     })})
     runs = await h.history.recent_finished(story.id, 30)
     replayed = [replay_run(stricter, run) for run in runs]

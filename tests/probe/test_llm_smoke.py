@@ -32,9 +32,10 @@ async def test_the_smoke_sends_the_triage_s_own_run_config_with_a_fixture_prompt
     assert report.latency_ms is not None and report.budget_seconds == 10 and report.budget_used < 1
     (sent,) = [r.json() for r in llm_connect.requests("execute")]
     llm = TRIAGE_YAML["llm"]
-    assert {k: sent[k] for k in ("model_name", "temperature", "max_tokens", "max_depth", "model_params")} == {
-        k: llm[k] for k in ("model_name", "temperature", "max_tokens", "max_depth", "model_params")
+    assert {k: sent[k] for k in ("model_name", "temperature", "max_tokens", "max_depth")} == {
+        k: llm[k] for k in ("model_name", "temperature", "max_tokens", "max_depth")
     }
+    assert sent["model_params"] == {**llm["model_params"], "response_format": "ndjson"}  # the framing's hint
     fixture_ids = {ws.id for ws in FIXTURE_WORKSTREAMS} | {t.id for t in FIXTURE_TASKS}
     assert set(request.known_refs) == fixture_ids
     assert all(i in sent["prompt"] for i in fixture_ids) and "BEGIN PLANNING STATE" in sent["prompt"]

@@ -12,6 +12,7 @@ from typing import Any
 from activity_core.boundary import OutputContract, parse_report
 from activity_core.clients.state_hub import Task, Workstream
 from activity_core.devstack.state_hub_emulator import seed_planning_state
+from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.kinds.instruction.task_specs import TasksBlock, build_task_specs, candidate_targets
 from activity_core.tasks.spec import SpecBatch
 
@@ -70,7 +71,8 @@ def answer(
 
 def boundary(content: str, known_refs: set[str]) -> dict[str, Any]:
     """The boundary's result as it crosses Temporal (``to_dict``)."""
-    return parse_report(content, contract=OutputContract(), known_refs=known_refs).to_dict()
+    contract = OutputContract(item_schema="report-item.v1", ranking="wsjf")
+    return parse_report(content, contract=contract, spec=report_spec(contract), known_refs=known_refs).to_dict()
 
 
 def block(**overrides: Any) -> TasksBlock:

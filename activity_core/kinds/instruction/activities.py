@@ -22,12 +22,13 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activity_core.boundary import item_schema_for_prompt, parse_report
+from activity_core.boundary import parse_report
 from activity_core.clients.issue_core import IssueCoreError
 from activity_core.clients.llm_connect import LlmConnectError, RunConfig
 from activity_core.clients.state_hub import StateHubError
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, LoadedDefinition
 from activity_core.kinds.instruction.definition import InstructionDefinition
+from activity_core.kinds.instruction.item_models import prompt_schema, report_spec, run_config_model_params
 from activity_core.kinds.instruction.models import (
     Answer,
     AskInput,
@@ -214,7 +215,11 @@ class InstructionActivities:
         content = await runs.artifact(run.workflow_id, run.run_id, request.answer.artifact) or ""
         known_refs = json.loads(await runs.artifact(run.workflow_id, run.run_id, KNOWN_REFS) or "[]")
         result = parse_report(
-            content, contract=definition.output, known_refs=known_refs, finish_reason=request.answer.finish_reason
+            content,
+            contract=definition.output,
+            spec=report_spec(definition.output),
+            known_refs=known_refs,
+            finish_reason=request.answer.finish_reason,
         )
         report = result.to_dict()
         await runs.set_report(
@@ -233,7 +238,7 @@ class InstructionActivities:
             ),
         )
         if result.status == "failed":
-            await runs.put_artifact(run.workflow_id, run.run_id, feedback_artifact(request.ask), result.reask_feedback())
+            await runs.put_artifact(run.workflow_id, run.run_id, feedback_artifact(request.ask), result.reask_feedback(definition.output.framing))
         _log(
             run.definition_id,
             "boundary: %s (%s framing), %d kept, %d quarantined, truncated=%s",
@@ -338,14 +343,14 @@ def run_config_for(
             local_date=local_date,
             top_n=definition.output.top_n,
             context=context,
-            item_schema=item_schema_for_prompt(),
+            item_schema=prompt_schema(definition.output),
             reask_feedback=feedback,
         ),
         model_name=definition.llm.model_name,
         temperature=definition.llm.temperature,
         max_tokens=definition.llm.max_tokens,
         max_depth=definition.llm.max_depth,
-        model_params=definition.llm.model_params,
+        model_params=run_config_model_params(definition.output, definition.llm.model_params),
         system_prompt=definition.llm.system_prompt,
     )
 

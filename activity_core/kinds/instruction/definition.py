@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from activity_core.boundary.contract import OutputContract
+from activity_core.kinds.instruction.item_models import InstructionOutput
 from activity_core.definitions.base import CallCeilings, DefinitionBase, EvidenceSpec, Strict
 from activity_core.definitions.schedule import IntervalSchedule
 from activity_core.kinds.instruction.task_specs import TasksBlock
@@ -82,7 +82,7 @@ class InstructionDefinition(DefinitionBase):
     llm: LlmSpec
     prompt: PromptSpec
     context: ContextSpec
-    output: OutputContract = Field(default_factory=OutputContract)
+    output: InstructionOutput
     evidence: InstructionEvidence
     tasks: TasksBlock | None = Field(
         default=None,

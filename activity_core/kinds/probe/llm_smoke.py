@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.boundary import OutputContract, parse_report
 from activity_core.clients.llm_connect import (
     LlmConnectClient,
@@ -190,6 +191,7 @@ async def run_llm_smoke(
     result = parse_report(
         response.content,
         contract=request.contract,
+        spec=report_spec(request.contract),
         known_refs=request.known_refs,
         finish_reason=response.finish_reason,
     )

@@ -16,6 +16,7 @@ from activity_core.boundary import parse_report
 from activity_core.clients.state_hub import StateHubError
 
 from activity_core.kinds.instruction.activities import InstructionActivities
+from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.kinds.instruction.legacy.models import (
     BoundaryInput,
     CallLlmInput,
@@ -116,11 +117,15 @@ class TriageActivities:
     async def apply_boundary(self, request: BoundaryInput) -> dict[str, Any]:
         definition, _ = self._steps.loaded(request.definition_id)
         result = parse_report(
-            request.content, contract=definition.output, known_refs=request.known_refs, finish_reason=request.finish_reason
+            request.content,
+            contract=definition.output,
+            spec=report_spec(definition.output),
+            known_refs=request.known_refs,
+            finish_reason=request.finish_reason,
         )
         report = result.to_dict()
         if result.status == "failed":
-            report["reask_feedback"] = result.reask_feedback()
+            report["reask_feedback"] = result.reask_feedback(definition.output.framing)
         return report
 
     async def _record_outcome(self, outcome: RunOutcome) -> EvidenceInput:
