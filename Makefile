@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench schemas clean
+.PHONY: install run test lint bench schemas clean
 
 install: $(STAMP)
 
@@ -20,8 +20,14 @@ $(STAMP): pyproject.toml
 run: install
 	@trap : INT; $(BIN)/activity-core run || [ $$? -eq 130 ]  # Ctrl-C: its one line is all
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest
+
+# ruff (lint and format) and mypy keep the house; configured in pyproject.toml.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python benchmarks/boundary.py

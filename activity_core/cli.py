@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`| head`): what it wanted it has; say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
-    except Exception as exc:  # noqa: BLE001 - the one place every failure is reported
+    except Exception as exc:
         error = as_command_error(exc)
         if error is not None:
             _report(name, str(error), secrets)

@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +94,6 @@ Name = Annotated[str, Field(min_length=1, pattern=r"^\S+$"), Allowed("a non-empt
 Secret = Annotated[SecretStr, Field(min_length=1), Allowed("a non-empty value")]
 LogLevel = Annotated[Literal[LOG_LEVELS], BeforeValidator(_upper), Allowed(f"one of {', '.join(LOG_LEVELS)}")]  # type: ignore[valid-type]
 LogFormat = Annotated[Literal["json", "text"], BeforeValidator(_lower), Allowed("json or text")]
-
 
 
 # --- Task emission (issue-core): the sink types of the ISSUE_SINK_TYPE block below ---------
@@ -228,7 +235,9 @@ class Settings(BaseSettings):
     issue_core_token: SecretStr | None = Field(
         default=None, description="Bearer token for issue-core (never logged); required unless ISSUE_SINK_TYPE is null."
     )
-    issue_core_timeout_seconds: Seconds = Field(default=10.0, ge=1, le=120, description="Timeout of one issue-core call.")
+    issue_core_timeout_seconds: Seconds = Field(
+        default=10.0, ge=1, le=120, description="Timeout of one issue-core call."
+    )
 
     @model_validator(mode="after")
     def _issue_core_reachable(self) -> Settings:
@@ -343,7 +352,6 @@ def _metadata(annotation: Any) -> list[Any]:
     if hasattr(annotation, "__metadata__"):
         found += list(annotation.__metadata__)
     return found
-
 
 
 def environment_values(names: Iterable[str]) -> dict[str, str | None]:

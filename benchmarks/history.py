@@ -27,11 +27,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -145,7 +144,11 @@ async def main(rows: int, repeat: int) -> int:
             started = time.perf_counter()
             total = await fill(pool, rows)
             fill_seconds = time.perf_counter() - started
-            runs, history, feedback = RunStore(pool, timeout=60), HistoryStore(pool, timeout=60), FeedbackStore(pool, timeout=60)
+            runs, history, feedback = (
+                RunStore(pool, timeout=60),
+                HistoryStore(pool, timeout=60),
+                FeedbackStore(pool, timeout=60),
+            )
             ids = random.Random(7).sample(range(1, total + 1), 1000)
             pick = iter(ids * (repeat + 2))
 
@@ -160,13 +163,17 @@ async def main(rows: int, repeat: int) -> int:
                 "  --trigger schedule": RunQuery(trigger="schedule"),
                 "  --since 2025-06-01": RunQuery(since=date(2025, 6, 1)),
             }
-            cases: dict[str, Callable[[], Awaitable[object]]] = {"primary-key lookup (get_run)": lambda: runs.get_run(str(next(pick)))}
+            cases: dict[str, Callable[[], Awaitable[object]]] = {
+                "primary-key lookup (get_run)": lambda: runs.get_run(str(next(pick)))
+            }
             cases.update({name: (lambda q=query: runs.list_runs(q)) for name, query in queries.items()})
             cases["calibration status, database part"] = calibration_db_part
             medians = await measure(cases, repeat)
 
             window = await schedule_window(history, definition, days=MIN_WALK_TICKS, now=NOW)
-            plans = {"primary-key lookup (get_run)": await plan(pool, "SELECT * FROM activity_runs WHERE id = $1", ids[0])}
+            plans = {
+                "primary-key lookup (get_run)": await plan(pool, "SELECT * FROM activity_runs WHERE id = $1", ids[0])
+            }
             plans.update({name: await plan(pool, *_statement(query)) for name, query in queries.items()})
             plans["calibration status, database part"] = await plan(
                 pool, SCHEDULED_RUNS_BETWEEN_SQL, definition.id, window.ticks[-1], window.ticks[0]
@@ -175,7 +182,9 @@ async def main(rows: int, repeat: int) -> int:
             await pool.close()
 
     yardstick = medians["primary-key lookup (get_run)"]
-    print(f"activity_runs: {total:,} rows, {DEFINITIONS} definitions, {FIRST_DAY}..{LAST_DAY} (filled in {fill_seconds:.1f} s)")
+    print(
+        f"activity_runs: {total:,} rows, {DEFINITIONS} definitions, {FIRST_DAY}..{LAST_DAY} (filled in {fill_seconds:.1f} s)"
+    )
     print(f"median of {repeat} interleaved rounds, through the store (asyncpg + row models):")
     for name, seconds in medians.items():
         print(f"  {name:<36} {seconds * 1000:7.3f} ms  {seconds / yardstick:5.1f}x   {plans[name]}")

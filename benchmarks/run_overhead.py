@@ -21,19 +21,20 @@ import time
 import uuid
 from pathlib import Path
 
+from bare_workflow import STEPS, BareWorkflow, no_op  # a module of its own: the sandbox re-imports it
 from temporalio.worker import Worker
 
 from activity_core.devstack.stack import local_stack
 from activity_core.kinds.instruction.legacy.models import InstructionInput
 from activity_core.kinds.instruction.legacy.workflow import InstructionWorkflow
+from activity_core.kinds.instruction.workflow import InstructionRun
 from activity_core.kinds.registry import registered_activities, registered_workflows
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
 from activity_core.temporal.worker import connect_temporal, open_services
-from activity_core.kinds.instruction.workflow import InstructionRun
-from bare_workflow import STEPS, BareWorkflow, no_op  # a module of its own: the sandbox re-imports it
+
 
 async def _timed(coro) -> float:
     started = time.perf_counter()
@@ -56,6 +57,7 @@ async def main(runs: int) -> int:
                 activities=[*registered_activities(deps), no_op],
             )
             async with worker:
+
                 async def triage() -> None:
                     summary = await client.execute_workflow(
                         InstructionRun.run,
@@ -88,19 +90,25 @@ async def main(runs: int) -> int:
         f"the answer itself {sizes['answer']:,} bytes"
     )
     ratio = t_med / b_med
-    print(f"ratio triage/bare: median {ratio:.2f}x, mean {t_mean / b_mean:.2f}x (goal <= 1.5x): {'met' if ratio <= 1.5 else 'NOT met'}")
+    print(
+        f"ratio triage/bare: median {ratio:.2f}x, mean {t_mean / b_mean:.2f}x (goal <= 1.5x): {'met' if ratio <= 1.5 else 'NOT met'}"
+    )
     return 0
 
 
 async def _history_bytes(client, task_queue: str, deps) -> dict[str, int]:  # type: ignore[no-untyped-def]
     new = await client.start_workflow(
-        InstructionRun.run, RunInput(definition_id="daily-statehub-wsjf-triage"),
-        id=f"bench-size-{uuid.uuid4().hex}", task_queue=task_queue,
+        InstructionRun.run,
+        RunInput(definition_id="daily-statehub-wsjf-triage"),
+        id=f"bench-size-{uuid.uuid4().hex}",
+        task_queue=task_queue,
     )
     await new.result()
     old = await client.start_workflow(
-        InstructionWorkflow.run, InstructionInput(definition_id="daily-statehub-wsjf-triage"),
-        id=f"bench-size-old-{uuid.uuid4().hex}", task_queue=task_queue,
+        InstructionWorkflow.run,
+        InstructionInput(definition_id="daily-statehub-wsjf-triage"),
+        id=f"bench-size-old-{uuid.uuid4().hex}",
+        task_queue=task_queue,
     )
     await old.result()
     record = await deps.runs.get_run(new.id)

@@ -67,9 +67,17 @@ def test_committed_definitions_validate_against_the_json_schema() -> None:
         (lambda d: d["schedule"].__setitem__("time_zone", "Mars/Olympus"), "schedule.time_zone", "unknown time zone"),
         (lambda d: d["output"].__setitem__("top_n", 21), "output.top_n", "less than or equal to 20"),
         (lambda d: d["llm"].__setitem__("temperatur", 0.3), "llm.temperatur", "Extra inputs"),
-        (lambda d: d["evidence"].__setitem__("note_key_pattern", "daily-triage"), "evidence.note_key_pattern", "{date}"),
+        (
+            lambda d: d["evidence"].__setitem__("note_key_pattern", "daily-triage"),
+            "evidence.note_key_pattern",
+            "{date}",
+        ),
         (lambda d: d["prompt"].__setitem__("template", "missing.md"), "prompt.template", "not found"),
-        (lambda d: d["schedule"].__setitem__("execution_timeout_seconds", 3600), "execution_timeout_seconds", "worst-case retry budgets"),
+        (
+            lambda d: d["schedule"].__setitem__("execution_timeout_seconds", 3600),
+            "execution_timeout_seconds",
+            "worst-case retry budgets",
+        ),
     ],
 )
 def test_broken_definition_names_file_field_and_problem(tmp_path: Path, change, field: str, problem: str) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from activity_core.definitions.loader import load_definition
-from activity_core.definitions.schedule import DailySchedule
-from activity_core.definitions.schedule import IntervalSchedule
+from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
 from activity_core.kinds.instruction.evidence import note, note_key, progress
 from activity_core.kinds.instruction.prompting import CONTEXT_BEGIN, CONTEXT_END, bound_context, render_prompt
 from activity_core.runs.attribution import attribute
@@ -55,12 +54,25 @@ def test_state_hub_text_cannot_break_out_of_the_data_block() -> None:
 
 def test_prompt_states_the_contract() -> None:
     loaded = load_definition("daily-statehub-wsjf-triage", PROJECT_ROOT / "definitions")
-    prompt = render_prompt(loaded.files[loaded.definition.prompt.template], local_date="2026-06-26", top_n=7, context="- task abc", item_schema="{}")
+    prompt = render_prompt(
+        loaded.files[loaded.definition.prompt.template],
+        local_date="2026-06-26",
+        top_n=7,
+        context="- task abc",
+        item_schema="{}",
+    )
     assert "Today is 2026-06-26" in prompt and "at most 7" in prompt
     assert prompt.index(CONTEXT_BEGIN) < prompt.index("- task abc") < prompt.index(CONTEXT_END)
     assert '{"type": "end", "item_count": <N>}' in prompt
     assert "emit fewer well-formed items rather than more" in prompt
-    again = render_prompt(loaded.files[loaded.definition.prompt.template], local_date="2026-06-26", top_n=7, context="", item_schema="{}", reask_feedback="line 3: invalid_json")
+    again = render_prompt(
+        loaded.files[loaded.definition.prompt.template],
+        local_date="2026-06-26",
+        top_n=7,
+        context="",
+        item_schema="{}",
+        reask_feedback="line 3: invalid_json",
+    )
     assert "line 3: invalid_json" in again
 
 
@@ -68,27 +80,27 @@ SPEC = DailySchedule(hour=7, minute=20, time_zone="Europe/Berlin")
 
 
 def test_ticks_follow_berlin_wall_clock_across_dst() -> None:
-    assert SPEC.tick_on(date(2027, 3, 27)) == datetime(2027, 3, 27, 6, 20, tzinfo=timezone.utc)  # CET
-    assert SPEC.tick_on(date(2027, 3, 28)) == datetime(2027, 3, 28, 5, 20, tzinfo=timezone.utc)  # CEST
-    assert SPEC.tick_on(date(2026, 10, 25)) == datetime(2026, 10, 25, 6, 20, tzinfo=timezone.utc)
+    assert SPEC.tick_on(date(2027, 3, 27)) == datetime(2027, 3, 27, 6, 20, tzinfo=UTC)  # CET
+    assert SPEC.tick_on(date(2027, 3, 28)) == datetime(2027, 3, 28, 5, 20, tzinfo=UTC)  # CEST
+    assert SPEC.tick_on(date(2026, 10, 25)) == datetime(2026, 10, 25, 6, 20, tzinfo=UTC)
     ticks = SPEC.ticks_back(SPEC.tick_on(date(2026, 10, 26)), 3)
     assert [t.date() for t in ticks] == [date(2026, 10, 26), date(2026, 10, 25), date(2026, 10, 24)]
-    assert SPEC.latest_tick(datetime(2026, 10, 26, 6, 19, tzinfo=timezone.utc)) == SPEC.tick_on(date(2026, 10, 25))
+    assert SPEC.latest_tick(datetime(2026, 10, 26, 6, 19, tzinfo=UTC)) == SPEC.tick_on(date(2026, 10, 25))
 
 
 def test_interval_ticks_are_epoch_aligned() -> None:
     every = IntervalSchedule(every_seconds=5)
-    now = datetime(2026, 12, 2, 10, 0, 7, 500000, tzinfo=timezone.utc)
-    assert every.latest_tick(now) == datetime(2026, 12, 2, 10, 0, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 2, 10, 0, 7, 500000, tzinfo=UTC)
+    assert every.latest_tick(now) == datetime(2026, 12, 2, 10, 0, 5, tzinfo=UTC)
     assert every.is_tick(every.latest_tick(now)) and not every.is_tick(now)
-    assert every.ticks_back(every.latest_tick(now), 3)[-1] == datetime(2026, 12, 2, 9, 59, 55, tzinfo=timezone.utc)
+    assert every.ticks_back(every.latest_tick(now), 3)[-1] == datetime(2026, 12, 2, 9, 59, 55, tzinfo=UTC)
 
 
 def test_only_an_exact_tick_is_a_scheduled_run() -> None:
     tick = SPEC.tick_on(date(2026, 6, 26))
     assert SPEC.is_tick(tick)
     assert not SPEC.is_tick(tick.replace(second=7))  # `temporal schedule trigger` at 07:20:07
-    assert SPEC.local_date(datetime(2026, 6, 25, 22, 30, tzinfo=timezone.utc)) == date(2026, 6, 26)
+    assert SPEC.local_date(datetime(2026, 6, 25, 22, 30, tzinfo=UTC)) == date(2026, 6, 26)
 
 
 def test_attribution_tells_schedule_late_trigger_and_manual_apart() -> None:

@@ -20,8 +20,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activity_core.definitions.loader import load_all
-from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import PROJECT_ROOT
+from activity_core.temporal.schedules import sync_schedules
 
 pytestmark = pytest.mark.integration
 SCHEDULE_ID = "daily-statehub-wsjf-triage"

@@ -193,7 +193,7 @@ class Ledger:
         accepted = self._accepted
         if self._ranking is None or not accepted:
             return accepted
-        keys, flags = zip(*map(self._ranking.assess, self._decoded))
+        keys, flags = zip(*map(self._ranking.assess, self._decoded), strict=True)
         self.counts.flagged = sum(flags)
         # A stable sort of positions by their float keys: ties keep the producer's order.
         return [accepted[position] for position in sorted(range(len(keys)), key=keys.__getitem__)]

@@ -97,7 +97,7 @@ class ReportSpec:
         if ranking is None:
             return
         if not issubclass(self.items.model, ranking.applies_to):
-            raise ValueError(  # noqa: TRY004 (a ValueError is what pydantic reports as a load error)
+            raise ValueError(
                 f"ranking {ranking.name!r} ranks {ranking.applies_to.__name__} items, not {self.items.model.__name__}"
             )
         if clash := set(ranking.computed_fields) & (set(self.items.model.model_fields) | RESERVED_FIELDS):

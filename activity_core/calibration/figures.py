@@ -71,14 +71,26 @@ def gate_figures(*, decided: int, clean: int, lags: Sequence[float], missed: int
     lower = wilson_lower_bound(clean, decided)
     return [
         Figure(
-            "clean_rate", "clean rate", rate(clean, decided), f"{clean} of {decided} ({percent(rate(clean, decided))})",
+            "clean_rate",
+            "clean rate",
+            rate(clean, decided),
+            f"{clean} of {decided} ({percent(rate(clean, decided))})",
             "ticks whose scheduled run was clean with all its evidence",
         ),
         Figure(
-            "clean_rate_wilson_lower_95", "clean rate, 95 % lower bound", lower if decided else None,
-            f"≥ {lower:.2f}" if decided else "n/a", "Wilson score interval: the rate the window proves at least",
+            "clean_rate_wilson_lower_95",
+            "clean rate, 95 % lower bound",
+            lower if decided else None,
+            f"≥ {lower:.2f}" if decided else "n/a",
+            "Wilson score interval: the rate the window proves at least",
         ),
-        Figure("start_lag_median_s", "start lag, median", median(lags), seconds(median(lags)), "scheduled runs, tick to start"),
+        Figure(
+            "start_lag_median_s",
+            "start lag, median",
+            median(lags),
+            seconds(median(lags)),
+            "scheduled runs, tick to start",
+        ),
         Figure("start_lag_worst_s", "start lag, worst", max(lags, default=None), seconds(max(lags, default=None))),
         Figure("missed_ticks", "missed ticks", float(missed), str(missed), "no run, or only a late one"),
     ]

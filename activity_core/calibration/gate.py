@@ -35,10 +35,6 @@ from zoneinfo import ZoneInfo
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from activity_core.calibration.verdicts import NetVerdict, net_verdict
-from activity_core.clients.state_hub import StateHubClient, StateHubError
-from activity_core.definitions.base import DefinitionBase
-from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
 from activity_core.calibration.figures import Figure, gate_figures
 from activity_core.calibration.missed import (
     Fired,
@@ -50,6 +46,10 @@ from activity_core.calibration.missed import (
     schedule_status,
     why_missed,
 )
+from activity_core.calibration.verdicts import NetVerdict, net_verdict
+from activity_core.clients.state_hub import StateHubClient, StateHubError
+from activity_core.definitions.base import DefinitionBase
+from activity_core.definitions.schedule import DailySchedule, IntervalSchedule
 from activity_core.kinds.registry import KINDS
 from activity_core.runs.models import Evidence as Declared
 from activity_core.store.feedback import Feedback, FeedbackStore
@@ -246,7 +246,11 @@ class GateReport:
             "broken_by": self.broken_by,
             "reached_history_start": self.reached_history_start,
             "figures": [figure.as_dict() for figure in self.figures],
-            "schedule": {"state": self.schedule.state, "note": self.schedule.note, "describe": self.schedule.describe()},
+            "schedule": {
+                "state": self.schedule.state,
+                "note": self.schedule.note,
+                "describe": self.schedule.describe(),
+            },
             "ticks": [
                 {
                     "tick": t.tick.isoformat(),
@@ -425,7 +429,9 @@ async def calibration_status(
     Raises ``NoScheduledRuns`` when there is nothing to walk. Unreachable systems do not
     raise: their evidence comes back ``unknown``.
     """
-    gathered = await gather_ticks(history, feedback, temporal, state_hub, definition, walk=max(required, window), now=now)
+    gathered = await gather_ticks(
+        history, feedback, temporal, state_hub, definition, walk=max(required, window), now=now
+    )
     report = evaluate(
         definition.id,
         gathered.ticks,
@@ -472,7 +478,9 @@ class ScheduleWindow:
     """The definition's first scheduled run's tick: no tick before it can have been missed."""
 
 
-async def schedule_window(history: HistoryStore, definition: DefinitionBase, *, count: int, now: datetime) -> ScheduleWindow:
+async def schedule_window(
+    history: HistoryStore, definition: DefinitionBase, *, count: int, now: datetime
+) -> ScheduleWindow:
     spec = definition.schedule
     ticks = spec.ticks_back(spec.latest_tick(now), count)
     first = await history.first_scheduled_at(definition.id)
@@ -505,9 +513,8 @@ async def gather_ticks(
     required = required_pieces(definition)
 
     runless = [tick for tick in ticks if tick not in window.runs]
-    schedule, *answers = await asyncio.gather(
-        schedule_status(temporal, definition.id), *(fired(temporal, definition.id, t) for t in runless)
-    )
+    schedule = await schedule_status(temporal, definition.id)
+    answers = await asyncio.gather(*(fired(temporal, definition.id, t) for t in runless))
     fires = dict(zip(runless, answers, strict=True))
     started = await history.runs_started_between(
         definition.id, ticks[-1] - timedelta(seconds=spec.execution_timeout_seconds), ticks[0]
@@ -564,7 +571,9 @@ async def _evidence(
         pieces = {
             Piece.TEMPORAL: temporal_check,
             Piece.ROW: _row_check(run),
-            Piece.PROGRESS: _found(events, run.progress_event_id, "progress event", "the row recorded no progress event id"),
+            Piece.PROGRESS: _found(
+                events, run.progress_event_id, "progress event", "the row recorded no progress event id"
+            ),
         }
         if Piece.NOTE in required:
             pieces[Piece.NOTE] = _found(notes, run.note_key, "note", "the row recorded no note key")
@@ -600,7 +609,9 @@ async def _temporal_check(temporal: Client | Unreachable, run: RunRecord) -> Evi
                 f"workflow {run.workflow_id} run {run.run_id} not found in namespace {temporal.namespace} "
                 "(deleted, or past the namespace's retention)",
             )
-        return Evidence(Check.UNKNOWN, f"Temporal could not be asked: {exc.status.name if exc.status else ''} {exc}".strip())
+        return Evidence(
+            Check.UNKNOWN, f"Temporal could not be asked: {exc.status.name if exc.status else ''} {exc}".strip()
+        )
     status = description.status
     if status == WorkflowExecutionStatus.COMPLETED:
         return Evidence(Check.PASSED, "workflow execution completed")
@@ -623,4 +634,3 @@ def _found(listed: set[str] | Evidence, wanted: str | None, what: str, unrecorde
     if wanted in listed:
         return Evidence(Check.PASSED, f"{what} {wanted} found in State Hub")
     return Evidence(Check.FAILED, f"{what} {wanted} is not in State Hub")
-

@@ -156,8 +156,10 @@ def _check_card(gate: GateReport, index: int) -> str:
         body = f'<p class="problem">{_e(tick.account())}</p>'
     else:
         lag = describe_lag(tick.run.start_lag_seconds)
-        head = (f'run {tick.run.row_id} <span class="pill {_status_class(tick.run.status)}">{_e(tick.run.status)}</span>'
-                f' <span class="lag">+{_e(lag)}</span>')
+        head = (
+            f'run {tick.run.row_id} <span class="pill {_status_class(tick.run.status)}">{_e(tick.run.status)}</span>'
+            f' <span class="lag">+{_e(lag)}</span>'
+        )
         marks = "".join(
             f'<li class="c-{tick.evidence[p].check.value}"><span class="mark">{tick.evidence[p].check.mark}</span> {p.value}: '
             f"{_e(tick.evidence[p].detail)}</li>"
@@ -171,8 +173,10 @@ def _check_card(gate: GateReport, index: int) -> str:
         body += f'<p class="verdict-line">reviewers: {_e(tick.verdict.describe())}</p>'
     if tick.version_change:
         body += f'<p class="version-change">versions changed with this run: {_e(tick.version_change)}</p>'
-    return (f'<div class="card {verdict}"><p class="card-head"><span class="when">{_e(tick.name)}</span> {head}</p>'
-            f"{body}</div>")
+    return (
+        f'<div class="card {verdict}"><p class="card-head"><span class="when">{_e(tick.name)}</span> {head}</p>'
+        f"{body}</div>"
+    )
 
 
 # --- the timeline ----------------------------------------------------------------------
@@ -191,8 +195,13 @@ def _timeline_section(gate: GateReport) -> str:
         )
     legend = "".join(
         f'<span class="key"><i class="{cls}"></i>{name}</span>'
-        for name, cls in (("counts", "v-counts"), ("broke the streak", "v-breaks"), ("does not count", "v-fails"),
-                          ("missed", "v-missed"), ("pending", "v-pending"))
+        for name, cls in (
+            ("counts", "v-counts"),
+            ("broke the streak", "v-breaks"),
+            ("does not count", "v-fails"),
+            ("missed", "v-missed"),
+            ("pending", "v-pending"),
+        )
     )
     return f"""<section id="timeline">
 <h2>The last {len(gate.ticks)} ticks, as the gate judged them</h2>
@@ -209,7 +218,7 @@ def _timeline_section(gate: GateReport) -> str:
 def _figures_section(gate: GateReport) -> str:
     rows = "".join(
         f'<div class="figure" data-key="{_e(f.key)}"><dt>{_e(f.label)}</dt><dd>{_e(f.shown)}'
-        f'{f"<small>{_e(f.detail)}</small>" if f.detail else ""}</dd></div>'
+        f"{f'<small>{_e(f.detail)}</small>' if f.detail else ''}</dd></div>"
         for f in gate.figures
     )
     decided = sum(1 for tick in gate.ticks if not tick.pending)
@@ -225,11 +234,15 @@ def _runs_section(gate: GateReport) -> str:
     rows = []
     for tick in gate.ticks:
         run = tick.run
-        versions = "" if run is None or not run.versions else ", ".join(f"{k}: {str(v)[:12]}" for k, v in sorted(run.versions.items()))
+        versions = (
+            ""
+            if run is None or not run.versions
+            else ", ".join(f"{k}: {str(v)[:12]}" for k, v in sorted(run.versions.items()))
+        )
         rows.append(
-            f"<tr><td class=\"nowrap\">{_e(tick.name)}</td><td>{_e(tick.happened.value)}</td>"
+            f'<tr><td class="nowrap">{_e(tick.name)}</td><td>{_e(tick.happened.value)}</td>'
             f"<td>{_e(cell_words(tick))}</td>"
-            f"<td class=\"num nowrap\">{_e(describe_lag(run.start_lag_seconds)) if run else '–'}</td>"
+            f'<td class="num nowrap">{_e(describe_lag(run.start_lag_seconds)) if run else "–"}</td>'
             f"<td>{_e(tick.verdict.describe()) if tick.feedback else '–'}</td>"
             f"<td>{_e(tick.version_change or '')}<small>{_e(versions)}</small></td></tr>"
         )
@@ -250,8 +263,8 @@ def _latest_section(latest: RunRecord | None) -> str:
     if latest is None:
         return '<section id="latest"><h2>Latest ranked report</h2><p>No run has produced a report yet.</p></section>\n'
     rows = "".join(
-        f"<tr><td class=\"num\">{_e(item.get('rank'))}</td><td class=\"num\">{_e(item.get('computed_score'))}</td>"
-        f"<td><code>{_e(item.get('candidate'))}</code></td><td class=\"item-title\">{_e(item.get('title'))}</td>"
+        f'<tr><td class="num">{_e(item.get("rank"))}</td><td class="num">{_e(item.get("computed_score"))}</td>'
+        f'<td><code>{_e(item.get("candidate"))}</code></td><td class="item-title">{_e(item.get("title"))}</td>'
         f"<td>{_e(item.get('rationale'))}</td><td>{_e(item.get('next_action'))}</td></tr>"
         for item in latest.items or []
     )

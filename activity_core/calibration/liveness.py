@@ -101,6 +101,6 @@ async def export_liveness(
                     missed_ticks=value.missed_ticks,
                     last_scheduled_run_at=last.timestamp() if last else None,
                 )
-        except Exception as exc:  # noqa: BLE001 - a metrics round must never stop the worker
+        except Exception as exc:
             log.warning("could not compute the schedule gauges: %s", exc)
         await asyncio.sleep(every_seconds)

@@ -92,7 +92,9 @@ async def schedule_status(temporal: Client | Unreachable, schedule_id: str) -> S
         return ScheduleStatus("unknown", detail=f"Temporal could not describe schedule {schedule_id}: {exc}")
     state = description.schedule.state
     fired_at = [action.scheduled_at for action in description.info.recent_actions]
-    return ScheduleStatus("paused" if state.paused else "active", note=state.note, last_fired=max(fired_at, default=None))
+    return ScheduleStatus(
+        "paused" if state.paused else "active", note=state.note, last_fired=max(fired_at, default=None)
+    )
 
 
 async def fired(temporal: Client | Unreachable, definition_id: str, tick: datetime) -> tuple[Fired, str]:

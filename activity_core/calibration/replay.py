@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.boundary import parse_report
+from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.store.models import RunRecord
 
 
@@ -50,21 +50,28 @@ def compare(run: RunRecord, result: dict[str, Any]) -> tuple[str, ...]:
         differences.append(f"truncated {bool(run.truncated)} → {result['truncated']}")
     kept, now_kept = run.items or [], result["items"]
     if _refs(kept) != _refs(now_kept):
-        differences.append(f"kept items {len(kept)} → {len(now_kept)}" + (
-            " (same items, another order)" if sorted(_refs(kept)) == sorted(_refs(now_kept)) else ""
-        ))
+        differences.append(
+            f"kept items {len(kept)} → {len(now_kept)}"
+            + (" (same items, another order)" if sorted(_refs(kept)) == sorted(_refs(now_kept)) else "")
+        )
     elif kept != now_kept:
-        fields = sorted({k for a, b in zip(kept, now_kept, strict=True) for k in a.keys() | b.keys() if a.get(k) != b.get(k)})
+        fields = sorted(
+            {k for a, b in zip(kept, now_kept, strict=True) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+        )
         differences.append(f"kept items changed in {', '.join(fields)}")
     before, after = _reasons(run.quarantined or []), _reasons(result["quarantined"])
     if before != after:
         change = ", ".join(
-            f"{reason} {before[reason]} → {after[reason]}" for reason in sorted(before | after) if before[reason] != after[reason]
+            f"{reason} {before[reason]} → {after[reason]}"
+            for reason in sorted(before | after)
+            if before[reason] != after[reason]
         )
         differences.append(f"quarantine {change}")
     counts = {k: v for k, v in result["counts"].items() if (run.counts or {}).get(k) != v}
     if counts and not differences:
-        differences.append("counts " + ", ".join(f"{k} {(run.counts or {}).get(k)} → {v}" for k, v in sorted(counts.items())))
+        differences.append(
+            "counts " + ", ".join(f"{k} {(run.counts or {}).get(k)} → {v}" for k, v in sorted(counts.items()))
+        )
     return tuple(differences)
 
 

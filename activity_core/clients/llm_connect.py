@@ -47,9 +47,7 @@ class LlmConnectApi:
     REQUEST_ID_HEADER = "X-Request-ID"
     SOURCE_HEADER = "X-Activity-Source"
     # error.type values of the structured error body {"error": {"type", "message", "retryable"}}
-    CONFIGURATION_ERROR_TYPES = frozenset(
-        {"configuration_error", "profile_validation_error", "validation_error"}
-    )
+    CONFIGURATION_ERROR_TYPES = frozenset({"configuration_error", "profile_validation_error", "validation_error"})
     PROVIDER_ERROR_TYPES = frozenset(
         {"provider_error", "api_error", "timeout", "timeout_error", "malformed_structured_output"}
     )
@@ -275,9 +273,7 @@ def _without_echo(message: str, sent: Sequence[str | None]) -> str:
     prompt secret if a deployment ever echoes the request back.
     """
     message = message[:1000]  # bounds the scan; excerpt() cuts to ~300 afterwards
-    sources = [
-        form for text in sent if text for form in (text, json.dumps(text), json.dumps(text, ensure_ascii=False))
-    ]
+    sources = [form for text in sent if text for form in (text, json.dumps(text), json.dumps(text, ensure_ascii=False))]
     hidden = [False] * len(message)
     for start in range(len(message) - _ECHO_RUN + 1):
         window = message[start : start + _ECHO_RUN]

@@ -245,8 +245,7 @@ class StateHubClient(ServiceClient):
     def _status_error(self, response: ServiceResponse, method: str, path: str) -> StateHubError:
         status = response.status_code
         message = (
-            f"{StateHubApi.SERVICE} {method} {path} answered {status}: "
-            f"{excerpt(response.text, secrets=(self._token,))}"
+            f"{StateHubApi.SERVICE} {method} {path} answered {status}: {excerpt(response.text, secrets=(self._token,))}"
         )
         if status in (401, 403):
             return StateHubAuthError(message, status_code=status)

@@ -37,8 +37,8 @@ from activity_core.commands.runs import RunNotFound, bounded_int, open_stores
 from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.definitions.base import DefinitionBase
 from activity_core.definitions.loader import load_definition
-from activity_core.runs.evidence import SOURCE
 from activity_core.observability.logging import redact
+from activity_core.runs.evidence import SOURCE
 from activity_core.runs.report import clip
 from activity_core.settings import Settings
 from activity_core.store import RunStore
@@ -87,10 +87,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(✓ passed, ✗ failed, ? could not be checked) and what broke the streak.",
     )
     status.add_argument("definition", metavar="DEFINITION", help="definition id, e.g. daily-statehub-wsjf-triage")
-    status.add_argument("--required", type=bounded_int(1, 365), default=DEFAULT_REQUIRED, metavar="N",
-                        help=f"clean consecutive scheduled runs the gate needs (default {DEFAULT_REQUIRED})")
-    status.add_argument("--ticks", type=bounded_int(1, 366), default=DEFAULT_WINDOW, metavar="N",
-                        help=f"expected ticks to list and compute the figures over (default {DEFAULT_WINDOW})")
+    status.add_argument(
+        "--required",
+        type=bounded_int(1, 365),
+        default=DEFAULT_REQUIRED,
+        metavar="N",
+        help=f"clean consecutive scheduled runs the gate needs (default {DEFAULT_REQUIRED})",
+    )
+    status.add_argument(
+        "--ticks",
+        type=bounded_int(1, 366),
+        default=DEFAULT_WINDOW,
+        metavar="N",
+        help=f"expected ticks to list and compute the figures over (default {DEFAULT_WINDOW})",
+    )
     status.add_argument("--json", action="store_true", help="the gate report as JSON")
     add_at_argument(status)
     status.set_defaults(handler=handle_status)
@@ -107,8 +117,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     replay.add_argument("definition", metavar="DEFINITION", help="definition id")
-    replay.add_argument("--runs", type=bounded_int(1, 1000), default=DEFAULT_WINDOW, metavar="N",
-                        help=f"how many of the newest finished runs (default {DEFAULT_WINDOW})")
+    replay.add_argument(
+        "--runs",
+        type=bounded_int(1, 1000),
+        default=DEFAULT_WINDOW,
+        metavar="N",
+        help=f"how many of the newest finished runs (default {DEFAULT_WINDOW})",
+    )
     replay.add_argument("--json", action="store_true", help="one object per run: id, differs, differences, skipped")
     replay.set_defaults(handler=handle_replay)
 
@@ -136,7 +151,9 @@ def moment(text: str) -> datetime:
 
 def add_at_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--at", type=moment, metavar="TIME",
+        "--at",
+        type=moment,
+        metavar="TIME",
         help="judge as of this instant (ISO 8601 with offset) instead of now: what the gate said then, "
         "with the evidence as it stands now",
     )
@@ -145,7 +162,9 @@ def add_at_argument(parser: argparse.ArgumentParser) -> None:
 @asynccontextmanager
 async def open_state_hub(settings: Settings) -> AsyncIterator[StateHubClient]:
     async with StateHubClient(
-        settings.state_hub_url or "", token=settings.state_hub_bearer(), timeout_seconds=settings.state_hub_timeout_seconds
+        settings.state_hub_url or "",
+        token=settings.state_hub_bearer(),
+        timeout_seconds=settings.state_hub_timeout_seconds,
     ) as client:
         yield client
 
@@ -229,10 +248,20 @@ def handle_status(args: argparse.Namespace) -> int:
         return 0 if report.met else 1
 
     def error_json(message: str) -> None:
-        print(json.dumps({
-            "definition_id": args.definition, "required": args.required, "met": False, "streak": 0,
-            "error": message, "ticks": [], "figures": [],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "definition_id": args.definition,
+                    "required": args.required,
+                    "met": False,
+                    "streak": 0,
+                    "error": message,
+                    "ticks": [],
+                    "figures": [],
+                },
+                indent=2,
+            )
+        )
 
     return over_evidence(
         args.settings, args.definition, gather, emit, at=args.at, on_error=error_json if args.json else None
@@ -312,11 +341,23 @@ def handle_replay(args: argparse.Namespace) -> int:
         replayed = [replay_run(definition, run) for run in runs]
         differing = [r for r in replayed if r.differs]
         if args.json:
-            print(json.dumps([
-                {"run": r.run.id, "workflow_id": r.run.workflow_id, "trigger": r.run.trigger, "status": r.run.status,
-                 "differs": r.differs, "differences": list(r.differences), "skipped": r.skipped}
-                for r in replayed
-            ], indent=2))
+            print(
+                json.dumps(
+                    [
+                        {
+                            "run": r.run.id,
+                            "workflow_id": r.run.workflow_id,
+                            "trigger": r.run.trigger,
+                            "status": r.run.status,
+                            "differs": r.differs,
+                            "differences": list(r.differences),
+                            "skipped": r.skipped,
+                        }
+                        for r in replayed
+                    ],
+                    indent=2,
+                )
+            )
         else:
             print(render_replay(definition.id, replayed))
         return 1 if differing else 0
@@ -336,7 +377,9 @@ def render_replay(definition_id: str, replayed: list[Replayed]) -> str:
         lines.append(f"run {r.run.id}  {r.run.local_date}  {r.run.trigger}  {r.run.status}")
         lines += [f"  {clip(difference, 300)}" for difference in r.differences]
     if skipped:
-        lines.append(f"not replayed: {len(skipped)} run(s) without a kept answer ({clip(skipped[0].skipped or '', 120)})")
+        lines.append(
+            f"not replayed: {len(skipped)} run(s) without a kept answer ({clip(skipped[0].skipped or '', 120)})"
+        )
     return "\n".join(lines)
 
 
@@ -351,12 +394,18 @@ def handle_feedback(args: argparse.Namespace) -> int:
         async with open_stores(settings) as stores, open_state_hub(settings) as state_hub:
             try:
                 _, message = await record_feedback(
-                    stores.runs, stores.feedback, state_hub, args.run,
-                    verdict=args.verdict, note=args.note, reviewer=args.reviewer,
+                    stores.runs,
+                    stores.feedback,
+                    state_hub,
+                    args.run,
+                    verdict=args.verdict,
+                    note=args.note,
+                    reviewer=args.reviewer,
                 )
             except StateHubError as exc:
                 raise CommandError(
-                    f"the verdict is stored, but State Hub did not take it ({exc})", "run the same command again to post it"
+                    f"the verdict is stored, but State Hub did not take it ({exc})",
+                    "run the same command again to post it",
                 ) from None
         print(message)
         return 0
@@ -385,9 +434,16 @@ async def record_feedback(
         run.id, verdict, note=note, reviewer=reviewer, key_base=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}"
     )
     subject = f"{verdict} for run {run.id} ({run.definition_id} {run.local_date}, {run.trigger}, {run.status})"
-    kept = "" if created or (stored.note, stored.reviewer) == (note, reviewer) else "; the note and reviewer recorded first are kept"
+    kept = (
+        ""
+        if created or (stored.note, stored.reviewer) == (note, reviewer)
+        else "; the note and reviewer recorded first are kept"
+    )
     if stored.progress_event_id is not None:
-        return stored, f"{subject} was recorded on {stored.recorded_at.date()} and is State Hub event {stored.progress_event_id}; nothing posted again{kept}"
+        return (
+            stored,
+            f"{subject} was recorded on {stored.recorded_at.date()} and is State Hub event {stored.progress_event_id}; nothing posted again{kept}",
+        )
     event_id = await state_hub.post_progress(
         ProgressEvent(
             event_type=CALIBRATION_EVENT_TYPE,
@@ -413,4 +469,7 @@ async def record_feedback(
     )
     posted = await feedback.set_posted(stored.id, event_id)
     counts = "" if run.trigger == "schedule" else " (a manual run: it does not count toward the gate)"
-    return posted, f"recorded {subject}; posted to State Hub as {CALIBRATION_EVENT_TYPE} event {posted.progress_event_id}{kept}{counts}"
+    return (
+        posted,
+        f"recorded {subject}; posted to State Hub as {CALIBRATION_EVENT_TYPE} event {posted.progress_event_id}{kept}{counts}",
+    )

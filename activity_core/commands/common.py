@@ -20,10 +20,10 @@ def require(settings: Settings, *names: str) -> None:
     }
     missing = [name for name in names if not values[name]]
     if missing:
-        names = _joined(missing)
+        listed = _joined(missing)
         raise UsageError(
-            f"{names} {'is' if len(missing) == 1 else 'are'} not set",
-            f"set {names} (the README's settings table explains each variable)",
+            f"{listed} {'is' if len(missing) == 1 else 'are'} not set",
+            f"set {listed} (the README's settings table explains each variable)",
         )
 
 

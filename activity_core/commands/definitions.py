@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and check its prompt template. Prints each problem with the file and the field."
         ),
     )
-    check.add_argument("--dir", type=Path, default=None, help="definitions directory (default: ACTIVITY_CORE_DEFINITIONS_DIR)")
+    check.add_argument(
+        "--dir", type=Path, default=None, help="definitions directory (default: ACTIVITY_CORE_DEFINITIONS_DIR)"
+    )
     check.set_defaults(handler=check_definitions)
 
 
@@ -33,7 +35,9 @@ def check_definitions(args: argparse.Namespace) -> int:
     directory = definitions_directory(args.dir or args.settings.definitions_dir)
     paths = definition_paths(directory)
     if not paths:
-        raise UsageError(f"no definitions (*.yaml) in {directory}", "point --dir or ACTIVITY_CORE_DEFINITIONS_DIR at them")
+        raise UsageError(
+            f"no definitions (*.yaml) in {directory}", "point --dir or ACTIVITY_CORE_DEFINITIONS_DIR at them"
+        )
     broken = 0
     for path in paths:
         try:

@@ -24,10 +24,11 @@ from temporalio.service import RPCError
 
 from activity_core.clients._http import ServiceError
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound
+
 try:  # the local stack is in a source checkout only (the wheel and the image leave it out)
     from activity_core.devstack.embedded import EmbeddedServerError
 except ModuleNotFoundError:  # pragma: no cover - exercised by the installed-wheel test
-    EmbeddedServerError = type("EmbeddedServerError", (Exception,), {})  # never raised without the stack
+    EmbeddedServerError = type("EmbeddedServerError", (Exception,), {})  # type: ignore[misc, assignment]  # never raised
 from activity_core.settings import SettingsError
 from activity_core.store.migrations import MigrationError, MigrationFileError
 from activity_core.store.pool import DatabaseUnavailable, StoreError

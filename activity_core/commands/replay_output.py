@@ -16,6 +16,7 @@ from typing import Any
 from activity_core.boundary import BoundaryResult, parse_report
 from activity_core.boundary.guards import too_deep
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_definition
+from activity_core.kinds.instruction.definition import InstructionDefinition
 from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.settings import Settings
 
@@ -101,7 +102,10 @@ def handle(args: argparse.Namespace) -> int:
 def replay(args: argparse.Namespace) -> BoundaryResult:
     directory: Path = args.definitions_dir or Settings().definitions_dir
     try:
-        contract = load_definition(args.definition, directory).definition.output
+        definition = load_definition(args.definition, directory).definition
+        if not isinstance(definition, InstructionDefinition):
+            raise UsageError(f"{args.definition} is a {definition.kind} definition: only instruction answers replay")
+        contract = definition.output
     except (DefinitionNotFound, DefinitionError) as exc:
         raise UsageError(str(exc)) from None
     known_refs = _read_refs(args.refs)

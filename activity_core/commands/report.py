@@ -9,13 +9,13 @@ from pathlib import Path
 from temporalio.client import Client
 
 from activity_core.calibration.gate import Unreachable, calibration_status
+from activity_core.calibration.html import ReportData, render_html
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import add_at_argument, over_evidence
 from activity_core.commands.errors import file_problem
 from activity_core.commands.run import DEFAULT_DEFINITION
 from activity_core.commands.runs import bounded_int
 from activity_core.definitions.base import DefinitionBase
-from activity_core.calibration.html import ReportData, render_html
 from activity_core.store.feedback import FeedbackStore
 from activity_core.store.history import HistoryStore
 
@@ -36,8 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--html", required=True, type=Path, metavar="FILE", help="where to write the page")
-    parser.add_argument("--definition", default=DEFAULT_DEFINITION, help=f"definition id (default: {DEFAULT_DEFINITION})")
-    parser.add_argument("--days", type=bounded_int(1, 366), default=30, metavar="N", help="ticks in the timeline and figures (default 30)")
+    parser.add_argument(
+        "--definition", default=DEFAULT_DEFINITION, help=f"definition id (default: {DEFAULT_DEFINITION})"
+    )
+    parser.add_argument(
+        "--days",
+        type=bounded_int(1, 366),
+        default=30,
+        metavar="N",
+        help="ticks in the timeline and figures (default 30)",
+    )
     add_at_argument(parser)
     parser.set_defaults(handler=handle_report)
 
@@ -52,7 +60,9 @@ def handle_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise file_problem(exc, "cannot write") from None
         gate = data.gate
-        print(f"wrote {args.html}: calibration gate {'MET' if gate.met else 'NOT MET'} (streak {gate.streak} of {gate.required})")
+        print(
+            f"wrote {args.html}: calibration gate {'MET' if gate.met else 'NOT MET'} (streak {gate.streak} of {gate.required})"
+        )
         return 0
 
     return over_evidence(args.settings, args.definition, gather, emit, at=args.at)
@@ -70,4 +80,6 @@ async def build_report(
 ) -> ReportData:
     """Everything the page shows, from one gate walk over ``days`` ticks; raises ``NoScheduledRuns``."""
     gate = await calibration_status(history, feedback, temporal, state_hub, definition, window=days, now=now)
-    return ReportData(definition=definition, gate=gate, latest=await history.latest_report(definition.id), generated_at=now)
+    return ReportData(
+        definition=definition, gate=gate, latest=await history.latest_report(definition.id), generated_at=now
+    )

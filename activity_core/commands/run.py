@@ -21,19 +21,19 @@ from temporalio.runtime import Runtime
 
 from activity_core.commands.common import load_definitions
 from activity_core.commands.errors import ExitCode, UsageError
+from activity_core.commands.runs import render_run_tasks
 from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.definitions.loader import DefinitionNotFound
-from activity_core.commands.runs import render_run_tasks
+from activity_core.kinds.registry import KINDS
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput, RunStatus
 from activity_core.runs.report import render_run
-from activity_core.temporal.awaiting import await_run
-from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
 from activity_core.store.migrations import apply_migrations
-from activity_core.temporal.worker import ServiceEndpoints, connect_temporal, create_worker, open_services
 from activity_core.store.tasks import TaskSpawnLog
-from activity_core.kinds.registry import KINDS
+from activity_core.temporal.awaiting import await_run
+from activity_core.temporal.schedules import sync_schedules
+from activity_core.temporal.worker import ServiceEndpoints, connect_temporal, create_worker, open_services
 
 DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"
 # A local worker stops at once when asked: the cluster's drain (ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS)

@@ -29,9 +29,21 @@ from activity_core.store.history import HistoryStore, PruneResult
 from activity_core.store.tasks import SpawnRow, TaskSpawnLog
 
 LIST_FIELDS = (
-    "id", "definition_id", "local_date", "trigger", "status", "items_kept", "items_quarantined",
-    "truncated", "llm_latency_ms", "llm_attempts", "workflow_id", "run_id", "scheduled_at",
-    "started_at", "finished_at",
+    "id",
+    "definition_id",
+    "local_date",
+    "trigger",
+    "status",
+    "items_kept",
+    "items_quarantined",
+    "truncated",
+    "llm_latency_ms",
+    "llm_attempts",
+    "workflow_id",
+    "run_id",
+    "scheduled_at",
+    "started_at",
+    "finished_at",
 )
 
 EPILOG = """\
@@ -87,8 +99,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--definition", help="only this definition id")
     listing.add_argument("--status", choices=_choices(RunStatus), help="only runs with this status")
     listing.add_argument("--trigger", choices=_choices(Trigger), help="only scheduled or manual runs")
-    listing.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="only runs started on or after this Europe/Berlin date (YYYY-MM-DD)")
-    listing.add_argument("--limit", type=bounded_int(1, 1000), default=50, metavar="N", help="at most N runs (1-1000, default 50)")
+    listing.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="only runs started on or after this Europe/Berlin date (YYYY-MM-DD)",
+    )
+    listing.add_argument(
+        "--limit", type=bounded_int(1, 1000), default=50, metavar="N", help="at most N runs (1-1000, default 50)"
+    )
     listing.add_argument("--json", action="store_true", help="a JSON array instead of the table")
     listing.set_defaults(handler=handle_list)
 
@@ -102,7 +121,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("run", metavar="RUN", help="a run's row id (as in `runs list`) or its workflow id")
     show.add_argument("--json", action="store_true", help="the whole row as JSON")
     show.add_argument(
-        "--replay-files", type=Path, metavar="DIR",
+        "--replay-files",
+        type=Path,
+        metavar="DIR",
         help="write the run's kept answer and reference allow-list to DIR and print the replay-output command",
     )
     show.set_defaults(handler=handle_show)
@@ -114,8 +135,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ago, in batches of 1000 rows. Never touches runs inside the window, nor the scheduled runs of "
         "a calibration streak in progress. Nothing is pruned unless you run this command.",
     )
-    prune.add_argument("--older-than", type=bounded_int(1, 100_000), metavar="DAYS",
-                       help="the window in days (default: ACTIVITY_CORE_RAW_RETENTION_DAYS; required when that is unset)")
+    prune.add_argument(
+        "--older-than",
+        type=bounded_int(1, 100_000),
+        metavar="DAYS",
+        help="the window in days (default: ACTIVITY_CORE_RAW_RETENTION_DAYS; required when that is unset)",
+    )
     prune.add_argument("--raw-only", action="store_true", help="keep the rows, drop only their raw model output")
     prune.set_defaults(handler=handle_prune)
 
@@ -139,7 +164,9 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
 
 
 def handle_list(args: argparse.Namespace) -> int:
-    query = RunQuery(definition_id=args.definition, status=args.status, trigger=args.trigger, since=args.since, limit=args.limit)
+    query = RunQuery(
+        definition_id=args.definition, status=args.status, trigger=args.trigger, since=args.since, limit=args.limit
+    )
     return _with_stores(args.settings, lambda stores: list_runs(stores.runs, query, as_json=args.json))
 
 
@@ -241,7 +268,9 @@ def write_replay_files(record: RunRecord, directory: Path) -> int:
     response, refs = directory / f"run-{record.id}-response.json", directory / f"run-{record.id}-refs.json"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        response.write_text(json.dumps({"content": record.raw_content, "finish_reason": record.llm_finish_reason}), encoding="utf-8")
+        response.write_text(
+            json.dumps({"content": record.raw_content, "finish_reason": record.llm_finish_reason}), encoding="utf-8"
+        )
         refs.write_text(json.dumps(record.known_refs or []), encoding="utf-8")
     except OSError as exc:
         raise file_problem(exc, "cannot write the replay files to") from None
@@ -255,7 +284,10 @@ def write_replay_files(record: RunRecord, directory: Path) -> int:
 def handle_prune(args: argparse.Namespace) -> int:
     days = args.older_than or args.settings.raw_output_retention_days
     if days is None:
-        raise UsageError("say how old", "pass --older-than DAYS (or set ACTIVITY_CORE_RAW_RETENTION_DAYS); nothing is pruned by default")
+        raise UsageError(
+            "say how old",
+            "pass --older-than DAYS (or set ACTIVITY_CORE_RAW_RETENTION_DAYS); nothing is pruned by default",
+        )
     return _with_stores(
         args.settings,
         lambda stores: prune_runs(stores.history, older_than_days=days, raw_only=args.raw_only, now=datetime.now(UTC)),

@@ -9,8 +9,8 @@ from temporalio.runtime import Runtime
 from activity_core.commands.common import load_definitions
 from activity_core.commands.errors import UsageError
 from activity_core.commands.temporal_runtime import run_on_own_runtime
-from activity_core.temporal.schedules import sync_schedules
 from activity_core.settings import Settings
+from activity_core.temporal.schedules import sync_schedules
 from activity_core.temporal.worker import connect_temporal
 
 

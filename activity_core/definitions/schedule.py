@@ -8,13 +8,13 @@ fired, never from what Temporal's schedule currently says.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _SchedulePolicy(BaseModel):
@@ -60,7 +60,7 @@ class DailySchedule(_SchedulePolicy):
     def tick_on(self, day: date) -> datetime:
         """The UTC instant of the tick on a local day (DST-aware)."""
         local = datetime.combine(day, time(self.hour, self.minute), tzinfo=ZoneInfo(self.time_zone))
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
 
     def latest_tick(self, now: datetime) -> datetime:
         today = self.local_date(now)

@@ -63,7 +63,11 @@ def _wait_until_serving(cli: str, address: str, *, timeout: float, process: subp
             raise EmbeddedServerError(f"process exited with code {process.returncode} while starting")
         check = subprocess.run(
             [cli, "operator", "cluster", "health", "--address", address],
-            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
         if check.returncode == 0 and check.stdout.strip() == "SERVING":
             return
@@ -121,10 +125,19 @@ def start_temporal(
     log_dir.mkdir(parents=True, exist_ok=True)
     port = port_or_free(port)
     args = [
-        temporal_cli_path(), "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", str(port),
-        "--log-format", "json", "--log-level", "warn",
-        "--namespace", "default",
+        temporal_cli_path(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-format",
+        "json",
+        "--log-level",
+        "warn",
+        "--namespace",
+        "default",
     ]
     ui_port = None
     if with_ui:

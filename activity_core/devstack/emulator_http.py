@@ -319,8 +319,8 @@ class EmulatorHandle(Generic[AppT]):
 
     def __init__(self, app: AppT, *, host: str = "127.0.0.1", port: int = 0):
         self._server = EmulatorServer(app, host, port)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        bound_host, bound_port = self._server.server_address[:2]
+        self.url = f"http://{bound_host!s}:{bound_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},  # how long stop() may wait for the serving loop

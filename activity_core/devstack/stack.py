@@ -176,7 +176,9 @@ def local_stack(settings: Settings, report: Report, *, persistent: bool) -> Iter
             issue_core_token = before.get("ISSUE_CORE_TOKEN") or secrets.token_urlsafe(24)
             with _step(report, f"issue-core emulator (tasks in {data_dir / 'issue-core'})"):
                 issue_core = start_issue_core_emulator(
-                    token=issue_core_token, data_dir=data_dir / "issue-core", port=_same_port(before.get("ISSUE_CORE_URL"))
+                    token=issue_core_token,
+                    data_dir=data_dir / "issue-core",
+                    port=_same_port(before.get("ISSUE_CORE_URL")),
                 )
             stack.callback(issue_core.stop)
             issue_core_url = issue_core.url

@@ -50,35 +50,168 @@ WRITE_FAULTS = frozenset({"apply_then_500"})
 
 # (workplan, slug, title, repo, status, planning_priority), in planning order
 _WORKSTREAMS = [
-    ("ACTIVITY-WP-0016", "activity-core-output-robustness", "LLM output robustness and the producer trust boundary", "activity-core", "active", "high"),
-    ("LLM-WP-0006", "activity-core-llm-endpoint", "Serve activity-core's triage through an llm-connect endpoint", "llm-connect", "active", "high"),
-    ("ACTIVITY-WP-0006", "activity-core-scheduled-triage", "Trusted daily scheduled triage runs", "activity-core", "active", "high"),
+    (
+        "ACTIVITY-WP-0016",
+        "activity-core-output-robustness",
+        "LLM output robustness and the producer trust boundary",
+        "activity-core",
+        "active",
+        "high",
+    ),
+    (
+        "LLM-WP-0006",
+        "activity-core-llm-endpoint",
+        "Serve activity-core's triage through an llm-connect endpoint",
+        "llm-connect",
+        "active",
+        "high",
+    ),
+    (
+        "ACTIVITY-WP-0006",
+        "activity-core-scheduled-triage",
+        "Trusted daily scheduled triage runs",
+        "activity-core",
+        "active",
+        "high",
+    ),
     ("ACTIVITY-WP-0009", "activity-core-intent-gap-closure", "Intent gap closure", "activity-core", "blocked", "high"),
-    ("ACTIVITY-WP-0010", "activity-core-temporal-worker", "Durable Temporal worker for instruction runs", "activity-core", "active", "high"),
-    ("OPS-WP-0003", "ops-warden-inventory-probe", "Ops inventory probe as evidence fallback", "ops-warden", "active", "medium"),
+    (
+        "ACTIVITY-WP-0010",
+        "activity-core-temporal-worker",
+        "Durable Temporal worker for instruction runs",
+        "activity-core",
+        "active",
+        "high",
+    ),
+    (
+        "OPS-WP-0003",
+        "ops-warden-inventory-probe",
+        "Ops inventory probe as evidence fallback",
+        "ops-warden",
+        "active",
+        "medium",
+    ),
     ("HUB-WP-0012", "state-hub-progress-api", "Progress events API hardening", "state-hub", "active", "high"),
-    ("HUB-WP-0013", "state-hub-working-memory", "Working-memory notes with upsert by key", "state-hub", "active", "medium"),
-    ("LLM-WP-0007", "llm-connect-runtime-profiles", "Named runtime profiles per consumer", "llm-connect", "active", "medium"),
-    ("LLM-WP-0008", "llm-connect-sanitized-errors", "Sanitized provider and transport errors", "llm-connect", "done", "medium"),
-    ("ISSUE-WP-0004", "issue-core-task-sink", "Live task creation through issue-core", "issue-core", "blocked", "medium"),
-    ("RAIL-WP-0021", "railiance-network-policies", "NetworkPolicy baseline per namespace", "railiance-cluster", "active", "medium"),
-    ("RAIL-WP-0022", "railiance-secret-rotation", "Provider credential rotation", "railiance-cluster", "active", "high"),
+    (
+        "HUB-WP-0013",
+        "state-hub-working-memory",
+        "Working-memory notes with upsert by key",
+        "state-hub",
+        "active",
+        "medium",
+    ),
+    (
+        "LLM-WP-0007",
+        "llm-connect-runtime-profiles",
+        "Named runtime profiles per consumer",
+        "llm-connect",
+        "active",
+        "medium",
+    ),
+    (
+        "LLM-WP-0008",
+        "llm-connect-sanitized-errors",
+        "Sanitized provider and transport errors",
+        "llm-connect",
+        "done",
+        "medium",
+    ),
+    (
+        "ISSUE-WP-0004",
+        "issue-core-task-sink",
+        "Live task creation through issue-core",
+        "issue-core",
+        "blocked",
+        "medium",
+    ),
+    (
+        "RAIL-WP-0021",
+        "railiance-network-policies",
+        "NetworkPolicy baseline per namespace",
+        "railiance-cluster",
+        "active",
+        "medium",
+    ),
+    (
+        "RAIL-WP-0022",
+        "railiance-secret-rotation",
+        "Provider credential rotation",
+        "railiance-cluster",
+        "active",
+        "high",
+    ),
     ("INTER-WP-0002", "inter-hub-ops-backend", "Activate the Inter-Hub ops backend", "inter-hub", "proposed", "medium"),
-    ("OPS-WP-0004", "ops-warden-alert-routing", "Alert routing for custodian services", "ops-warden", "active", "medium"),
-    ("ACTIVITY-WP-0017", "activity-core-calibration-review", "Daily triage calibration reviews", "activity-core", "active", "medium"),
+    (
+        "OPS-WP-0004",
+        "ops-warden-alert-routing",
+        "Alert routing for custodian services",
+        "ops-warden",
+        "active",
+        "medium",
+    ),
+    (
+        "ACTIVITY-WP-0017",
+        "activity-core-calibration-review",
+        "Daily triage calibration reviews",
+        "activity-core",
+        "active",
+        "medium",
+    ),
     ("HUB-WP-0014", "state-hub-scoped-tokens", "Scoped bearer tokens per consumer", "state-hub", "active", "high"),
-    ("LLM-WP-0009", "llm-connect-usage-accounting", "Per-consumer LLM usage accounting", "llm-connect", "proposed", "low"),
+    (
+        "LLM-WP-0009",
+        "llm-connect-usage-accounting",
+        "Per-consumer LLM usage accounting",
+        "llm-connect",
+        "proposed",
+        "low",
+    ),
     ("RAIL-WP-0019", "railiance-k3s-upgrade", "k3s upgrade on coulombcore", "railiance-cluster", "done", "medium"),
     ("OPS-WP-0005", "ops-warden-backup-drills", "Quarterly backup restore drills", "ops-warden", "active", "low"),
     ("ISSUE-WP-0005", "issue-core-duplicate-detection", "Duplicate issue detection", "issue-core", "active", "low"),
     ("INTER-WP-0003", "inter-hub-agent-handoff", "Agent handoff protocol v2", "inter-hub", "active", "medium"),
     ("HUB-WP-0015", "state-hub-decision-log", "Decision log migration into State Hub", "state-hub", "active", "low"),
-    ("DOCS-WP-0002", "custodian-operator-runbooks", "Operator runbooks for custodian services", "custodian-docs", "active", "medium"),
-    ("RAIL-WP-0023", "railiance-postgres-backups", "PostgreSQL backup policy for run history", "railiance-cluster", "blocked", "medium"),
+    (
+        "DOCS-WP-0002",
+        "custodian-operator-runbooks",
+        "Operator runbooks for custodian services",
+        "custodian-docs",
+        "active",
+        "medium",
+    ),
+    (
+        "RAIL-WP-0023",
+        "railiance-postgres-backups",
+        "PostgreSQL backup policy for run history",
+        "railiance-cluster",
+        "blocked",
+        "medium",
+    ),
     ("OPS-WP-0006", "ops-warden-metrics-dashboards", "Service metrics dashboards", "ops-warden", "active", "low"),
-    ("ACTIVITY-WP-0018", "activity-core-prompt-library", "Shared prompt template library", "activity-core", "proposed", "low"),
-    ("HUB-WP-0016", "state-hub-note-search", "Full-text search over working-memory notes", "state-hub", "active", "low"),
-    ("LLM-WP-0010", "llm-connect-ndjson-hint", "Item-framed response_format hint for providers", "llm-connect", "active", "medium"),
+    (
+        "ACTIVITY-WP-0018",
+        "activity-core-prompt-library",
+        "Shared prompt template library",
+        "activity-core",
+        "proposed",
+        "low",
+    ),
+    (
+        "HUB-WP-0016",
+        "state-hub-note-search",
+        "Full-text search over working-memory notes",
+        "state-hub",
+        "active",
+        "low",
+    ),
+    (
+        "LLM-WP-0010",
+        "llm-connect-ndjson-hint",
+        "Item-framed response_format hint for providers",
+        "llm-connect",
+        "active",
+        "medium",
+    ),
     ("INTER-WP-0004", "inter-hub-message-bus", "Agent message bus delivery guarantees", "inter-hub", "active", "low"),
 ]
 _TASK_TITLES = [
@@ -388,13 +521,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="file holding the bearer token every /api/ call must carry (a file, not an argument, "
         "so that it stays out of the process list); default: no auth",
     )
-    parser.add_argument("--state-file", type=Path, help="keep progress events and notes in this JSON file across restarts")
+    parser.add_argument(
+        "--state-file", type=Path, help="keep progress events and notes in this JSON file across restarts"
+    )
     args = parser.parse_args(argv)
     token = None
     if args.token_file:
         with open(args.token_file, encoding="utf-8") as handle:
             token = handle.read().strip()
-    serve_until_terminated(start_state_hub_emulator(token=token, host=args.host, port=args.port, state_file=args.state_file))
+    serve_until_terminated(
+        start_state_hub_emulator(token=token, host=args.host, port=args.port, state_file=args.state_file)
+    )
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ async def run_checks(checks: Mapping[str, Check], *, timeout_seconds: float = 3.
                 result = await asyncio.wait_for(result, timeout_seconds)
         except TimeoutError:
             return CheckResult(name, False, f"timed out after {timeout_seconds:g}s")
-        except Exception as exc:  # noqa: BLE001 - a failing check is data here
+        except Exception as exc:
             return CheckResult(name, False, describe_error(exc))
         if result is False:
             return CheckResult(name, False, "check returned false")
@@ -256,7 +256,9 @@ class HealthServer:
         path = target.split("?", 1)[0]
         head_only = method == "HEAD"
         if method not in ("GET", "HEAD"):
-            await self._respond(writer, 405, _JSON, _json({"error": "method not allowed"}), extra_headers={"Allow": "GET, HEAD"})
+            await self._respond(
+                writer, 405, _JSON, _json({"error": "method not allowed"}), extra_headers={"Allow": "GET, HEAD"}
+            )
             return
 
         if path == "/healthz":
@@ -270,7 +272,7 @@ class HealthServer:
                 text = self._metrics_text()
                 if inspect.isawaitable(text):
                     text = await asyncio.wait_for(text, self._check_timeout)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 await self._respond(writer, 500, _JSON, _json({"error": describe_error(exc)}), head_only=head_only)
                 return
             data = text.encode() if isinstance(text, str) else bytes(text)
@@ -283,7 +285,7 @@ class HealthServer:
             status = await asyncio.wait_for(probe(), self._check_timeout)
         except TimeoutError:
             status = HealthStatus((CheckResult("probe", False, f"timed out after {self._check_timeout:g}s"),))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             status = HealthStatus((CheckResult("probe", False, describe_error(exc)),))
         return (200 if status.ok else 503), _json(status.to_dict())
 

@@ -88,9 +88,11 @@ _MIN_SECRET_LENGTH = 4
 _RUN_FIELDS = ("definition_id", "workflow_id", "run_id")
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
-_RECORD_ATTRS = frozenset(
-    logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None).__dict__
-) | {"message", "asctime", "taskName"}
+_RECORD_ATTRS = frozenset(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 # Temporal's adapters' own extras, folded into the top-level fields instead of copied raw.
 _TEMPORAL_EXTRAS = frozenset({"temporal_activity", "temporal_workflow", "activity_info", "workflow_info"})
 
@@ -153,9 +155,7 @@ def _scrub(value: Any, depth: int = 0) -> Any:
     if depth > 8:
         return repr(value)
     if isinstance(value, Mapping):
-        return {
-            str(k): (REDACTED if _is_sensitive(k) else _scrub(v, depth + 1)) for k, v in value.items()
-        }
+        return {str(k): (REDACTED if _is_sensitive(k) else _scrub(v, depth + 1)) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_scrub(v, depth + 1) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -295,9 +295,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         fields = _run_fields(record)
-        extras = {
-            k: (REDACTED if _is_sensitive(k) else _scrub(v)) for k, v in _extra_fields(record).items()
-        }
+        extras = {k: (REDACTED if _is_sensitive(k) else _scrub(v)) for k, v in _extra_fields(record).items()}
         context = " ".join(f"{k}={v}" for k, v in {**fields, **extras}.items())
         if context:
             first, sep, rest = text.partition("\n")

@@ -51,7 +51,23 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # llm-connect calls have a 300 s budget (LLM_CONNECT_TIMEOUT_SECONDS): buckets resolve the
 # usual 5-120 s range and keep going past the budget so that a timeout is visible as such.
 LLM_LATENCY_BUCKETS: tuple[float, ...] = (
-    1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 330, 360, 450, 600,
+    1,
+    2.5,
+    5,
+    10,
+    20,
+    30,
+    45,
+    60,
+    90,
+    120,
+    180,
+    240,
+    300,
+    330,
+    360,
+    450,
+    600,
 )
 RUN_DURATION_BUCKETS: tuple[float, ...] = (5, 15, 30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800)
 
@@ -187,9 +203,7 @@ class Metrics:
         if duration_seconds is not None:
             self.run_duration.labels(definition).observe(duration_seconds)
 
-    def observe_llm_call(
-        self, definition_id: str, latency_seconds: float, error_class: str | None = None
-    ) -> None:
+    def observe_llm_call(self, definition_id: str, latency_seconds: float, error_class: str | None = None) -> None:
         """Record one llm-connect call; ``error_class`` is ``None`` for a success."""
         definition = _label(definition_id)
         self.llm_latency.labels(definition).observe(max(0.0, latency_seconds))
@@ -299,7 +313,7 @@ class MetricsExposition:
         self.timeout_seconds = timeout_seconds
 
     async def __call__(self) -> bytes:
-        temporal = b""
+        temporal: bytes | None = b""
         if self.temporal_metrics_url:
             temporal = await self._fetch_temporal()
             self.metrics.temporal_metrics_up.set(1 if temporal is not None else 0)

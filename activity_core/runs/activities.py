@@ -8,7 +8,7 @@ it is the day's scheduled run, its own note key; it never reports another run's 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timezone
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
@@ -82,7 +82,7 @@ class LifecycleActivities:
             spec, started_at=request.started_at, scheduled_at=request.scheduled_at, scheduled_by=request.scheduled_by
         )
         dated = attribution.tick_at or request.scheduled_at or request.started_at
-        local_date = spec.local_date(dated) if spec else dated.astimezone(timezone.utc).date()
+        local_date = spec.local_date(dated) if spec else dated.astimezone(UTC).date()
         started = RunStarted(
             definition_id=request.run.definition_id,
             kind=request.kind,

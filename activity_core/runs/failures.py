@@ -16,7 +16,9 @@ from activity_core.runs.models import RunStatus
 
 def step_failure(status: RunStatus, message: str, *, retryable: bool) -> ApplicationError:
     """Raise from an activity: the run's failure class, a sanitized message, the attempt."""
-    return ApplicationError(message, {"attempt": activity.info().attempt}, type=status.value, non_retryable=not retryable)
+    return ApplicationError(
+        message, {"attempt": activity.info().attempt}, type=status.value, non_retryable=not retryable
+    )
 
 
 class StepFailed(Exception):
@@ -38,7 +40,7 @@ def read_failure(error: ActivityError, *, timeout_status: RunStatus) -> StepFail
     cause = error.cause
     budget_spent = ""
     if isinstance(cause, TimeoutError) and isinstance(cause.cause, ApplicationError):
-        budget_spent = f" (gave up: {cause.type.name.lower()} budget spent)"
+        budget_spent = f" (gave up: {_kind(cause)} budget spent)"
         cause = cause.cause
     if isinstance(cause, ApplicationError) and cause.type:
         try:
@@ -49,5 +51,9 @@ def read_failure(error: ActivityError, *, timeout_status: RunStatus) -> StepFail
         attempts = details.get("attempt") if isinstance(details, dict) else None
         return StepFailed(status, cause.message + budget_spent, attempts)
     if isinstance(cause, TimeoutError):
-        return StepFailed(timeout_status, f"{error.activity_type} timed out ({cause.type.name.lower()})")
+        return StepFailed(timeout_status, f"{error.activity_type} timed out ({_kind(cause)})")
     return StepFailed(timeout_status, f"{error.activity_type} failed: {cause or error}")
+
+
+def _kind(timeout: TimeoutError) -> str:
+    return timeout.type.name.lower() if timeout.type else "timeout"

@@ -72,7 +72,9 @@ async def run_lifecycle(
         began = workflow.time()
         outcome = await steps(run, start.identity)
         outcome = replace(outcome, timings={**outcome.timings, "steps_s": round(workflow.time() - began, 3)})
-        evidence = await _post_evidence(run, start.identity, start.evidence, outcome, recorded=not record_after_evidence)
+        evidence = await _post_evidence(
+            run, start.identity, start.evidence, outcome, recorded=not record_after_evidence
+        )
         missing = _missing_evidence(evidence, start.evidence)
         if missing and not RunStatus(outcome.status).failed:
             outcome = replace(
@@ -104,7 +106,10 @@ async def run_lifecycle(
     )
     if RunStatus(outcome.status).failed:
         raise ApplicationError(
-            f"{outcome.status}: {outcome.error_message or 'no detail'}", summary, type=outcome.status, non_retryable=True
+            f"{outcome.status}: {outcome.error_message or 'no detail'}",
+            summary,
+            type=outcome.status,
+            non_retryable=True,
         )
     return summary
 
@@ -127,7 +132,9 @@ async def _post_evidence(
     if not plan.writes_note:
         return EvidenceIds(progress_event_id=event_id, note_id=None, note_key=None)
     try:
-        note: EvidenceIds = await workflow.execute_activity_method(lifecycle.write_run_note, request, **policy.options())
+        note: EvidenceIds = await workflow.execute_activity_method(
+            lifecycle.write_run_note, request, **policy.options()
+        )
     except ActivityError:
         workflow.logger.warning("the working-memory note could not be written")
         return EvidenceIds(progress_event_id=event_id, note_id=None, note_key=None)

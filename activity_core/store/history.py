@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -165,9 +166,7 @@ class HistoryStore:
                 after = (rows[-1]["started_at"], rows[-1]["id"])
                 kept = {row["id"] for row in rows if _in_streak(row, breaks)}
                 targets = [row["id"] for row in rows if row["id"] not in kept]
-                status = await conn.execute(
-                    _DROP_RAW if raw_only else _DELETE_ROWS, targets, timeout=self._timeout
-                )
+                status = await conn.execute(_DROP_RAW if raw_only else _DELETE_ROWS, targets, timeout=self._timeout)
             changed += int(status.split()[-1])
             protected += len(kept)
             batches += 1
@@ -182,7 +181,7 @@ class HistoryStore:
                 for definition_id in definitions
             }
 
-    async def _fetchval(self, sql: str, *args: object) -> object:
+    async def _fetchval(self, sql: str, *args: object) -> Any:
         async with self._pool.acquire(timeout=self._timeout) as conn:
             return await conn.fetchval(sql, *args, timeout=self._timeout)
 

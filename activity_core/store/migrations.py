@@ -64,14 +64,10 @@ def load_migrations(migrations_dir: Path) -> list[Migration]:
     for path in sorted(migrations_dir.glob("*.sql")):
         match = _FILE_NAME.match(path.name)
         if match is None:
-            raise MigrationFileError(
-                f"{path.name}: migration files are named NNNN_lowercase_name.sql"
-            )
+            raise MigrationFileError(f"{path.name}: migration files are named NNNN_lowercase_name.sql")
         version = int(match["version"])
         if version in by_version:
-            raise MigrationFileError(
-                f"{path.name}: version {version:04d} is also used by {by_version[version].name}"
-            )
+            raise MigrationFileError(f"{path.name}: version {version:04d} is also used by {by_version[version].name}")
         raw = path.read_bytes()
         try:
             sql = raw.decode("utf-8")
@@ -101,20 +97,14 @@ async def apply_migrations(
     return await _apply_locked(pool_or_conn, migrations, timeout)
 
 
-async def _apply_locked(
-    conn: asyncpg.Connection, migrations: list[Migration], timeout: float
-) -> list[str]:
+async def _apply_locked(conn: asyncpg.Connection, migrations: list[Migration], timeout: float) -> list[str]:
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY, timeout=timeout)
     except TimeoutError:
-        raise MigrationError(
-            f"another migrate held the migration lock for more than {timeout:.0f}s"
-        ) from None
+        raise MigrationError(f"another migrate held the migration lock for more than {timeout:.0f}s") from None
     try:
         await conn.execute(_CREATE_TABLE, timeout=timeout)
-        rows = await conn.fetch(
-            "SELECT version, name, checksum FROM schema_migrations", timeout=timeout
-        )
+        rows = await conn.fetch("SELECT version, name, checksum FROM schema_migrations", timeout=timeout)
         applied = {row["version"]: row for row in rows}
         for migration in migrations:
             recorded = applied.get(migration.version)
@@ -149,10 +139,6 @@ async def _apply_one(conn: asyncpg.Connection, migration: Migration, timeout: fl
                 timeout=timeout,
             )
     except TimeoutError:
-        raise MigrationError(
-            f"{migration.name} ran longer than {timeout:.0f}s and was rolled back"
-        ) from None
+        raise MigrationError(f"{migration.name} ran longer than {timeout:.0f}s and was rolled back") from None
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise MigrationError(
-            f"{migration.name} failed and was rolled back: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise MigrationError(f"{migration.name} failed and was rolled back: {type(exc).__name__}: {exc}") from exc

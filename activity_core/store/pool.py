@@ -21,9 +21,7 @@ class DatabaseUnavailable(StoreError):
     """PostgreSQL could not be reached or refused the connection."""
 
 
-async def create_pool(
-    dsn: str, *, min_size: int, max_size: int, command_timeout: float
-) -> asyncpg.Pool:
+async def create_pool(dsn: str, *, min_size: int, max_size: int, command_timeout: float) -> asyncpg.Pool:
     """Open a pool on ``dsn``; connecting is bounded by ``command_timeout`` too.
 
     Connection errors are re-raised as ``DatabaseUnavailable`` with the DSN's password masked,

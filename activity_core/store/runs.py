@@ -9,7 +9,8 @@ the indexes of ``migrations/`` so they stay index walks as history grows.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -128,7 +129,7 @@ def list_runs_statement(query: RunQuery) -> tuple[str, list[object]]:
         # Each row's local_date is in its own definition's zone. No zone is ahead of UTC by
         # more than 14 h, so a run of that date or later has a run time at or after this
         # bound: the bound keeps `since` a range of every listing index, local_date makes it exact.
-        args.append(datetime.combine(query.since, time.min, tzinfo=timezone.utc) - _EARLIEST_ZONE_OFFSET)
+        args.append(datetime.combine(query.since, time.min, tzinfo=UTC) - _EARLIEST_ZONE_OFFSET)
         conditions.append(f"{RUN_TIME} >= ${len(args)}")
         args.append(query.since)
         conditions.append(f"local_date >= ${len(args)}")
@@ -305,9 +306,7 @@ class RunStore:
     async def get_run(self, ref: str) -> RunRecord | None:
         """The run with row id ``ref``, else the newest run of workflow id ``ref``."""
         if ref.isascii() and ref.isdigit() and int(ref) < 2**63:
-            row = await self._fetchrow(
-                f"SELECT {_COLUMNS} FROM activity_runs WHERE id = $1", int(ref)
-            )
+            row = await self._fetchrow(f"SELECT {_COLUMNS} FROM activity_runs WHERE id = $1", int(ref))
             if row is not None:
                 return RunRecord.model_validate(dict(row))
         row = await self._fetchrow(
@@ -333,6 +332,6 @@ class RunStore:
         async with self._pool.acquire(timeout=self._timeout) as conn:
             return await conn.fetchrow(sql, *args, timeout=self._timeout)
 
-    async def _fetchval(self, sql: str, *args: object) -> object:
+    async def _fetchval(self, sql: str, *args: object) -> Any:
         async with self._pool.acquire(timeout=self._timeout) as conn:
             return await conn.fetchval(sql, *args, timeout=self._timeout)

@@ -34,10 +34,10 @@ from activity_core.observability.metrics import (
     TemporalMetricsRuntime,
     temporal_prometheus_runtime,
 )
+from activity_core.runs.services import Services
 from activity_core.settings import Settings, SinkType
 from activity_core.store.history import HistoryStore
 from activity_core.store.pool import create_pool
-from activity_core.runs.services import Services
 from activity_core.store.runs import RunStore
 from activity_core.store.tasks import TaskSpawnLog
 from activity_core.tasks.emission import TaskEmitter
@@ -139,7 +139,10 @@ async def open_services(settings: Settings, endpoints: ServiceEndpoints, metrics
                 metrics=metrics,
                 scrub=redact,
                 tasks=TaskEmitter(
-                    TaskSpawnLog(pool, timeout=timeout), ceiling=settings.issue_sink_type, client=issue_core, scrub=redact
+                    TaskSpawnLog(pool, timeout=timeout),
+                    ceiling=settings.issue_sink_type,
+                    client=issue_core,
+                    scrub=redact,
                 ),
                 issue_core=issue_core,
                 database_dsn=endpoints.database_dsn,
@@ -228,7 +231,10 @@ async def serve(
             liveness = asyncio.create_task(
                 export_liveness(
                     HistoryStore(services.runs.pool, timeout=settings.db_command_timeout_seconds),
-                    lambda: [loaded.definition for loaded in load_all(settings.definitions_dir, call_ceilings(settings)).values()],
+                    lambda: [
+                        loaded.definition
+                        for loaded in load_all(settings.definitions_dir, call_ceilings(settings)).values()
+                    ],
                     metrics,
                 )
             )

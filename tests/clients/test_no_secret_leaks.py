@@ -107,4 +107,4 @@ async def test_llm_connect_errors_never_carry_the_prompt(
     assert_nowhere(PROMPT_SECRET, failed.value, caplog)
     assert PROMPT_SECRET not in repr(config)
     if fault == "echo_request_500":  # the echo reached the message, with the prompt blanked out
-        assert "request body: {\"prompt\":[redacted]" in str(failed.value)
+        assert 'request body: {"prompt":[redacted]' in str(failed.value)

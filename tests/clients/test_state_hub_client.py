@@ -92,9 +92,7 @@ async def test_a_repeated_idempotency_key_returns_the_first_event(
     assert [e["summary"] for e in state_hub.progress_events()] == ["first", "7 recommendations"]
 
 
-async def test_a_lost_response_then_a_retry_leaves_one_event(
-    hub: StateHubClient, state_hub: StateHubEmulator
-) -> None:
+async def test_a_lost_response_then_a_retry_leaves_one_event(hub: StateHubClient, state_hub: StateHubEmulator) -> None:
     state_hub.queue_faults("progress", "apply_then_500")
 
     with pytest.raises(StateHubHTTPError) as lost:
@@ -105,9 +103,7 @@ async def test_a_lost_response_then_a_retry_leaves_one_event(
     assert [e["id"] for e in state_hub.progress_events()] == [retried]
 
 
-async def test_faults_are_consumed_one_per_request_in_order(
-    hub: StateHubClient, state_hub: StateHubEmulator
-) -> None:
+async def test_faults_are_consumed_one_per_request_in_order(hub: StateHubClient, state_hub: StateHubEmulator) -> None:
     state_hub.queue_faults("progress", "http_503", "http_502")
 
     statuses = []
@@ -161,9 +157,7 @@ async def test_list_progress_filters_by_type_and_since(hub: StateHubClient) -> N
     assert future == []
 
 
-async def test_deleted_evidence_is_gone_from_the_read_back(
-    hub: StateHubClient, state_hub: StateHubEmulator
-) -> None:
+async def test_deleted_evidence_is_gone_from_the_read_back(hub: StateHubClient, state_hub: StateHubEmulator) -> None:
     event_id = await hub.post_progress(triage_event())
     await hub.write_note(Note(key="daily-triage-2026-06-27", title="t", body_markdown="b"))
 
@@ -175,9 +169,7 @@ async def test_deleted_evidence_is_gone_from_the_read_back(
 
 
 @pytest.mark.parametrize("token", [None, "sh-wrong-token"])
-async def test_a_missing_or_wrong_token_is_an_auth_error(
-    state_hub: StateHubEmulator, token: str | None
-) -> None:
+async def test_a_missing_or_wrong_token_is_an_auth_error(state_hub: StateHubEmulator, token: str | None) -> None:
     async with StateHubClient(state_hub.url, token=token, timeout_seconds=5) as client:
         with pytest.raises(StateHubAuthError) as failed:
             await client.list_tasks(OPEN_TASK_STATUSES)

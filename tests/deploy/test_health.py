@@ -229,7 +229,9 @@ async def test_stop_does_not_wait_for_an_idle_connection() -> None:
     async def ok() -> HealthStatus:
         return HealthStatus()
 
-    health = HealthServer("127.0.0.1", 0, liveness=ok, readiness=ok, metrics_text=lambda: b"", request_timeout_seconds=30)
+    health = HealthServer(
+        "127.0.0.1", 0, liveness=ok, readiness=ok, metrics_text=lambda: b"", request_timeout_seconds=30
+    )
     await health.start()
     _reader, writer = await asyncio.open_connection("127.0.0.1", health.port)
     writer.write(b"GET /healthz HTTP/1.1\r\n")  # never finishes its headers
@@ -296,8 +298,13 @@ async def test_a_postgres_outage_makes_the_worker_unready_never_dead(
         write_test_definition(tmp_path / "definitions", definition_id)
         port = free_port()
         settings = stack_settings(
-            temporal_address=temporal_address, database_url=postgres.dsn, state_hub=state_hub, llm_connect=llm_connect,
-            definitions_dir=tmp_path / "definitions", definition_id=definition_id, data_dir=tmp_path / "data",
+            temporal_address=temporal_address,
+            database_url=postgres.dsn,
+            state_hub=state_hub,
+            llm_connect=llm_connect,
+            definitions_dir=tmp_path / "definitions",
+            definition_id=definition_id,
+            data_dir=tmp_path / "data",
         ).model_copy(update={"health_host": "127.0.0.1", "health_port": port})
         stop = asyncio.Event()
         worker = asyncio.create_task(serve(settings, stop=stop))
@@ -346,7 +353,12 @@ def test_a_taken_health_port_is_one_line_and_exit_2_before_connecting_to_anythin
         }
         done = subprocess.run(
             [sys.executable, "-m", "activity_core", "worker"],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         nobody_called = [_accepted_nothing(s) for s in (temporal, database)]
     assert done.returncode == 2, done.stderr

@@ -120,7 +120,7 @@ def test_every_configmap_key_is_a_setting_and_parses(objects, monkeypatch: pytes
     data = runtime_config(objects)
     unknown = set(data) - settings_env_names()
     assert unknown == set(), f"ConfigMap keys Settings does not read: {unknown}"
-    assert SECRET_KEYS <= settings_env_names()
+    assert settings_env_names() >= SECRET_KEYS
     for key, value in data.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DATABASE_URL", "postgresql://user:placeholder@db:5432/activity_core")
@@ -137,7 +137,9 @@ def test_every_configmap_key_is_a_setting_and_parses(objects, monkeypatch: pytes
 
 def test_the_drain_fits_inside_the_termination_grace_period(objects) -> None:
     data = runtime_config(objects)
-    drain = float(data.get("ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS", Settings.model_fields["graceful_shutdown_seconds"].default))
+    drain = float(
+        data.get("ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS", Settings.model_fields["graceful_shutdown_seconds"].default)
+    )
     assert drain >= float(data["LLM_CONNECT_TIMEOUT_SECONDS"]), "a drain must outlast one llm-connect call"
     grace = pod_spec(one(objects, "Deployment"))["terminationGracePeriodSeconds"]
     assert grace > drain + 10, (grace, drain)
@@ -395,9 +397,7 @@ def test_the_network_policy_allows_exactly_the_five_destinations(objects) -> Non
 def test_the_network_policy_admits_only_the_metrics_scrape(objects) -> None:
     policy = one(objects, "NetworkPolicy")["spec"]
     port = int(runtime_config(objects)["ACTIVITY_CORE_HEALTH_PORT"])
-    assert [_rule(rule, "from") for rule in policy["ingress"]] == [
-        ((("monitoring", ()),), frozenset({("TCP", port)}))
-    ]
+    assert [_rule(rule, "from") for rule in policy["ingress"]] == [((("monitoring", ()),), frozenset({("TCP", port)}))]
 
 
 def test_the_network_policy_selects_our_pods_and_not_llm_connect(objects) -> None:

@@ -132,7 +132,14 @@ def test_temporal_activity_and_workflow_extras_are_lifted(stream: io.StringIO) -
     )
     logging.getLogger("temporalio.workflow").info(
         "run finished",
-        extra={"temporal_workflow": {"workflow_id": "wf-9", "run_id": "run-9", "workflow_type": "InstructionWorkflow", "attempt": 1}},
+        extra={
+            "temporal_workflow": {
+                "workflow_id": "wf-9",
+                "run_id": "run-9",
+                "workflow_type": "InstructionWorkflow",
+                "attempt": 1,
+            }
+        },
     )
     activity_line, workflow_line = lines(stream)
     assert activity_line["workflow_id"] == "daily-statehub-wsjf-triage-2026-06-26T05:20:00Z"

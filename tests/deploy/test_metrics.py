@@ -33,8 +33,12 @@ def value(text: bytes, name: str, **labels: str) -> float | None:
 
 def test_runs_items_and_quarantine_are_counted_by_their_labels() -> None:
     metrics = Metrics()
-    metrics.observe_run(DEF, "partial", items_kept=5, quarantined_by_reason={"schema": 2, "unknown_reference": 1, "none": 0})
-    metrics.observe_run(DEF, "clean", items_kept=7, quarantined_by_reason={}, duration_seconds=42.0, finished_at=1_750_000_000)
+    metrics.observe_run(
+        DEF, "partial", items_kept=5, quarantined_by_reason={"schema": 2, "unknown_reference": 1, "none": 0}
+    )
+    metrics.observe_run(
+        DEF, "clean", items_kept=7, quarantined_by_reason={}, duration_seconds=42.0, finished_at=1_750_000_000
+    )
     metrics.observe_run(DEF, "failed_llm_timeout")
     text = metrics.render()
     assert value(text, "activity_core_runs_total", definition_id=DEF, status="partial") == 1
@@ -59,8 +63,13 @@ def test_llm_latency_buckets_reach_past_the_300_second_budget() -> None:
     assert value(text, f"{hist}_count", definition_id=DEF) == 3
     assert value(text, f"{hist}_bucket", definition_id=DEF, le="300.0") == 2
     assert value(text, f"{hist}_bucket", definition_id=DEF, le="330.0") == 3
-    assert value(text, "activity_core_llm_connect_errors_total", definition_id=DEF, error_class="failed_llm_timeout") == 1
-    assert value(text, "activity_core_llm_connect_errors_total", definition_id=DEF, error_class="failed_llm_transport") == 1
+    assert (
+        value(text, "activity_core_llm_connect_errors_total", definition_id=DEF, error_class="failed_llm_timeout") == 1
+    )
+    assert (
+        value(text, "activity_core_llm_connect_errors_total", definition_id=DEF, error_class="failed_llm_transport")
+        == 1
+    )
 
 
 def test_state_hub_failures_by_operation() -> None:

@@ -21,10 +21,7 @@ K8S_README = (ROOT / "k8s" / "railiance" / "README.md").read_text()
 
 
 def definition_ids() -> set[str]:
-    return {
-        yaml.safe_load(p.read_text())["id"]
-        for p in (ROOT / "definitions").glob("*.yaml")
-    }
+    return {yaml.safe_load(p.read_text())["id"] for p in (ROOT / "definitions").glob("*.yaml")}
 
 
 def shell_commands(text: str, program: str) -> list[list[str]]:
@@ -115,7 +112,9 @@ def test_the_runbook_creates_the_secret_between_config_and_migrate() -> None:
     secret = RUNBOOK.index("create secret generic activity-core-secrets", config)
     assert secret < RUNBOOK.index("-l app.kubernetes.io/component=migrate", config)
     order = RUNBOOK[RUNBOOK.index("### Order") : RUNBOOK.index("### First time")]
-    assert [order.index(w) for w in ("**config**", "**Secret**", "**migrate Job**", "**schedule-sync Job**", "**worker**")] == sorted(
+    assert [
+        order.index(w) for w in ("**config**", "**Secret**", "**migrate Job**", "**schedule-sync Job**", "**worker**")
+    ] == sorted(
         order.index(w) for w in ("**config**", "**Secret**", "**migrate Job**", "**schedule-sync Job**", "**worker**")
     )
 

@@ -141,27 +141,44 @@ class _DevTools:
                 return
 
 
-async def layout_at(binary: str, page: Path, tmp: Path, *, width: int, height: int, png: Path | None = None) -> dict[str, Any]:
+async def layout_at(
+    binary: str, page: Path, tmp: Path, *, width: int, height: int, png: Path | None = None
+) -> dict[str, Any]:
     """Load ``page`` in headless Chromium with a ``width`` x ``height`` viewport (a phone's when
     narrow) and return where things landed; with ``png``, a full-page screenshot too."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        binary, *_FLAGS, f"--user-data-dir={tmp / f'cdp-profile-{width}'}", f"--remote-debugging-port={port}",
-        "--remote-allow-origins=*", "about:blank",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        binary,
+        *_FLAGS,
+        f"--user-data-dir={tmp / f'cdp-profile-{width}'}",
+        f"--remote-debugging-port={port}",
+        "--remote-allow-origins=*",
+        "about:blank",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         target = await _page_target(port)
         async with websockets.connect(target, max_size=None) as socket:
             tools = _DevTools(socket)
-            await tools.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=width < 600)
+            await tools.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=width < 600,
+            )
             await tools.call("Page.enable")
             await tools.call("Page.navigate", url=page.resolve().as_uri())
             await tools.until("Page.loadEventFired")
-            measured = (await tools.call("Runtime.evaluate", expression=_LAYOUT_JS, returnByValue=True))["result"]["value"]
+            measured = (await tools.call("Runtime.evaluate", expression=_LAYOUT_JS, returnByValue=True))["result"][
+                "value"
+            ]
             if png is not None:
                 shot = await tools.call(
-                    "Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                    "Page.captureScreenshot",
+                    format="png",
+                    captureBeyondViewport=True,
                     clip={"x": 0, "y": 0, "width": width, "height": measured["documentHeight"], "scale": 1},
                 )
                 png.write_bytes(base64.b64decode(shot["data"]))

@@ -172,9 +172,13 @@ async def scheduled_history(
 
     def settings_for(llm_connect, task_queue_of: str) -> Settings:
         return stack_settings(
-            temporal_address=temporal_address, database_url=_dsn_with_database(postgres_dsn, database),
-            state_hub=state_hub_emulator, llm_connect=llm_connect,
-            definitions_dir=tmp / "definitions", definition_id=task_queue_of, data_dir=tmp / "data",
+            temporal_address=temporal_address,
+            database_url=_dsn_with_database(postgres_dsn, database),
+            state_hub=state_hub_emulator,
+            llm_connect=llm_connect,
+            definitions_dir=tmp / "definitions",
+            definition_id=task_queue_of,
+            data_dir=tmp / "data",
         )
 
     try:
@@ -184,14 +188,19 @@ async def scheduled_history(
             faulty_llm = stack.enter_context(start_llm_connect_emulator())
             settings = settings_for(llm_connect_emulator, ids["clean"])
             faulty_settings = settings_for(faulty_llm, ids["partial"])
-            deps = await stack.enter_async_context(open_services(settings, ServiceEndpoints.from_settings(settings), Metrics()))
+            deps = await stack.enter_async_context(
+                open_services(settings, ServiceEndpoints.from_settings(settings), Metrics())
+            )
             faulty_deps = await stack.enter_async_context(
                 open_services(faulty_settings, ServiceEndpoints.from_settings(faulty_settings), Metrics())
             )
             await apply_migrations(deps.runs.pool, settings.migrations_dir)
             for worker_settings, services in ((settings, deps), (faulty_settings, faulty_deps)):
                 worker = create_worker(
-                    temporal_client, task_queue=worker_settings.task_queue, services=services, graceful_shutdown=timedelta(seconds=2)
+                    temporal_client,
+                    task_queue=worker_settings.task_queue,
+                    services=services,
+                    graceful_shutdown=timedelta(seconds=2),
                 )
                 await stack.enter_async_context(worker)
             definitions = load_all(settings.definitions_dir)
@@ -203,8 +212,13 @@ async def scheduled_history(
                     story.id, desired_schedule(story.definition, queue, ScheduleState()), memo={OWNER_MEMO_KEY: OWNER}
                 )
             harness = TriageHarness(
-                client=temporal_client, settings=settings, endpoints=ServiceEndpoints.from_settings(settings),
-                deps=deps, definition_id=ids["clean"], state_hub=state_hub_emulator, llm_connect=llm_connect_emulator,
+                client=temporal_client,
+                settings=settings,
+                endpoints=ServiceEndpoints.from_settings(settings),
+                deps=deps,
+                definition_id=ids["clean"],
+                state_hub=state_hub_emulator,
+                llm_connect=llm_connect_emulator,
             )
             history = ScheduledHistory(
                 harness=harness,
@@ -228,8 +242,11 @@ async def _tell_stories(history: ScheduledHistory, faulty_llm) -> None:
         await run(0)
         await run(1)
         handle = await client.start_workflow(
-            InstructionRun.run, RunInput(definition_id=story.id), id=f"manual-{story.id}",
-            task_queue=history.harness.settings.task_queue, execution_timeout=timedelta(minutes=1),
+            InstructionRun.run,
+            RunInput(definition_id=story.id),
+            id=f"manual-{story.id}",
+            task_queue=history.harness.settings.task_queue,
+            execution_timeout=timedelta(minutes=1),
         )
         await await_run(handle)
         history.manual_run = (await runs.list_runs(RunQuery(definition_id=story.id, trigger="manual")))[0]
@@ -267,7 +284,9 @@ async def _tell_stories(history: ScheduledHistory, faulty_llm) -> None:
         await run(3)
         tick = story.ticks[1]  # now more than the on-time bound ago
         second = timedelta(seconds=1)
-        await handle.backfill(ScheduleBackfill(start_at=tick - second, end_at=tick + second, overlap=ScheduleOverlapPolicy.ALLOW_ALL))
+        await handle.backfill(
+            ScheduleBackfill(start_at=tick - second, end_at=tick + second, overlap=ScheduleOverlapPolicy.ALLOW_ALL)
+        )
         assert (await _finished_run(runs, story.id, tick)).trigger == "late"
         await run(4)
 
@@ -276,7 +295,12 @@ async def _tell_stories(history: ScheduledHistory, faulty_llm) -> None:
             await run(index)
 
     scripts: dict[str, StoryScript] = {
-        "clean": clean, "partial": partial, "missed": missed, "late": late, "no_note": three_clean, "no_event": three_clean,
+        "clean": clean,
+        "partial": partial,
+        "missed": missed,
+        "late": late,
+        "no_note": three_clean,
+        "no_event": three_clean,
     }
 
     async def tell(story: Story) -> None:

@@ -66,7 +66,9 @@ def make_run(day: date, *, id: int = 1, status: str = "clean", trigger: str = "s
 def evidence(**checks: Check) -> dict[Piece, Evidence]:
     """All four pieces passed, except those named (``note=Check.FAILED``)."""
     return {
-        piece: Evidence(checks.get(piece.value, Check.PASSED), f"{piece.value} {checks.get(piece.value, Check.PASSED).value}")
+        piece: Evidence(
+            checks.get(piece.value, Check.PASSED), f"{piece.value} {checks.get(piece.value, Check.PASSED).value}"
+        )
         for piece in Piece
     }
 
@@ -83,7 +85,9 @@ def tick_evidence(day: date, kind: str, *, row_id: int = 1) -> TickEvidence:
     if kind == "ok":
         return TickEvidence(tick=tick, local_date=day, run=run, evidence=evidence())
     if kind == "late":
-        late = RunRef(row_id=row_id, workflow_id=f"wf-{day}", run_id="r", status="clean", trigger="late", start_lag_seconds=9000.0)
+        late = RunRef(
+            row_id=row_id, workflow_id=f"wf-{day}", run_id="r", status="clean", trigger="late", start_lag_seconds=9000.0
+        )
         return TickEvidence(tick=tick, local_date=day, run=late, evidence=evidence())
     piece, _, check = kind.partition("-")
     return TickEvidence(tick=tick, local_date=day, run=run, evidence=evidence(**{piece: Check(check)}))

@@ -16,8 +16,8 @@ import pytest
 from activity_core.calibration.replay import replay_run
 from activity_core.cli import main
 from tests.fixtures.emulators import STATE_HUB_TOKEN
-from tests.history.chromium import render_dom
 from tests.fixtures.runtime import write_test_definition
+from tests.history.chromium import render_dom
 from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, PAUSE_NOTE, ScheduledHistory
 
 pytestmark = pytest.mark.integration
@@ -46,13 +46,29 @@ def cli(scheduled_history: ScheduledHistory, monkeypatch: pytest.MonkeyPatch, ca
     return run
 
 
-async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_failures(scheduled_history: ScheduledHistory, cli) -> None:
+async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_failures(
+    scheduled_history: ScheduledHistory, cli
+) -> None:
     h = scheduled_history
     run = await h.run_at(h.story("late"), 0)  # before that story's break: its verdicts change no other test's gate
-    accept = ["calibration", "feedback", str(run.id), "--verdict", "accept", "--reviewer", "alice", "--note", "ranking matches"]
+    accept = [
+        "calibration",
+        "feedback",
+        str(run.id),
+        "--verdict",
+        "accept",
+        "--reviewer",
+        "alice",
+        "--note",
+        "ranking matches",
+    ]
 
     def events(verdict: str) -> list[dict]:
-        return [e for e in h.state_hub.progress_events() if e["event_type"] == CALIBRATION and e["payload"]["verdict"] == verdict]
+        return [
+            e
+            for e in h.state_hub.progress_events()
+            if e["event_type"] == CALIBRATION and e["payload"]["verdict"] == verdict
+        ]
 
     h.state_hub.queue_faults("progress", "http_503")
     code, _, err = await cli(*accept)
@@ -65,7 +81,13 @@ async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_f
     assert code == 0 and "nothing posted again" in out
     [event] = events("accept")
     payload = {key: event["payload"][key] for key in ("verdict", "reviewer", "note", "workflow_id", "run_id")}
-    assert payload == {"verdict": "accept", "reviewer": "alice", "note": "ranking matches", "workflow_id": run.workflow_id, "run_id": run.run_id}
+    assert payload == {
+        "verdict": "accept",
+        "reviewer": "alice",
+        "note": "ranking matches",
+        "workflow_id": run.workflow_id,
+        "run_id": run.run_id,
+    }
     assert event["idempotency_key"] == f"calibration:{run.workflow_id}:{run.run_id}:accept:alice"
 
     # The hub stores the event, then the answer is lost: the retry must not create a second one.
@@ -76,7 +98,10 @@ async def test_feedback_posts_exactly_one_event_per_verdict_when_retried_after_f
     assert len(events("reject")) == 1
 
     stored = (await h.feedback.for_runs([run.id]))[run.id]
-    assert {(f.verdict, f.progress_event_id) for f in stored} == {("accept", event["id"]), ("reject", events("reject")[0]["id"])}
+    assert {(f.verdict, f.progress_event_id) for f in stored} == {
+        ("accept", event["id"]),
+        ("reject", events("reject")[0]["id"]),
+    }
 
 
 async def test_a_standing_reject_breaks_the_streak_until_its_reviewer_changes_their_mind(
@@ -93,7 +118,16 @@ async def test_a_standing_reject_breaks_the_streak_until_its_reviewer_changes_th
         return report
 
     def feedback(verdict: str, reviewer: str, note: str | None = None) -> list[str]:
-        return ["calibration", "feedback", str(newest.id), "--verdict", verdict, "--reviewer", reviewer, *(["--note", note] if note else [])]
+        return [
+            "calibration",
+            "feedback",
+            str(newest.id),
+            "--verdict",
+            verdict,
+            "--reviewer",
+            reviewer,
+            *(["--note", note] if note else []),
+        ]
 
     assert (await cli(*feedback("reject", "alice", "rank 2 is stale")))[0] == 0
     assert (await cli(*feedback("accept", "bob")))[0] == 0
@@ -115,7 +149,13 @@ async def test_a_standing_reject_breaks_the_streak_until_its_reviewer_changes_th
     assert report["met"] and report["ticks"][0]["verdict"]["state"] == "accepted"
     keys = [f.idempotency_key for f in (await h.feedback.for_runs([newest.id]))[newest.id]]
     base = f"calibration:{newest.workflow_id}:{newest.run_id}"
-    assert keys == [f"{base}:reject:alice", f"{base}:accept:bob", f"{base}:accept:alice:1", f"{base}:reject:alice:2", f"{base}:accept:alice:3"]
+    assert keys == [
+        f"{base}:reject:alice",
+        f"{base}:accept:bob",
+        f"{base}:accept:alice:1",
+        f"{base}:reject:alice:2",
+        f"{base}:accept:alice:3",
+    ]
 
 
 async def test_feedback_and_show_name_a_run_that_does_not_exist(cli) -> None:
@@ -127,7 +167,9 @@ async def test_feedback_and_show_name_a_run_that_does_not_exist(cli) -> None:
 
 async def test_runs_list_and_show(scheduled_history: ScheduledHistory, cli) -> None:
     h, story = scheduled_history, scheduled_history.story("partial")
-    code, out, _ = await cli("runs", "list", "--definition", story.id, "--trigger", "schedule", "--json", "--limit", "1000")
+    code, out, _ = await cli(
+        "runs", "list", "--definition", story.id, "--trigger", "schedule", "--json", "--limit", "1000"
+    )
     listed = json.loads(out)
     assert code == 0 and listed and {r["trigger"] for r in listed} == {"schedule"}
     # by the run's time: a scheduled run's tick, however late a backfill started it
@@ -141,14 +183,20 @@ async def test_runs_list_and_show(scheduled_history: ScheduledHistory, cli) -> N
     assert f" {partial.local_date} " in line and " partial " in line
 
     code, out, _ = await cli("runs", "show", str(partial.id))
-    assert code == 0 and f"run {partial.id}  {story.id}  {partial.local_date}  (schedule)" in out and "status: partial" in out
+    assert (
+        code == 0
+        and f"run {partial.id}  {story.id}  {partial.local_date}  (schedule)" in out
+        and "status: partial" in out
+    )
     assert "quarantined (1):" in out and "snippet:" in out
     assert f"temporal workflow show --workflow-id {partial.workflow_id} --run-id {partial.run_id}" in out
     assert f"progress_event={partial.progress_event_id}" in out and "usage: {" in out
 
 
-async def test_status_and_report_as_of_the_clean_story(scheduled_history: ScheduledHistory, cli, tmp_path: Path, chromium: str) -> None:
-    h, story = scheduled_history, scheduled_history.story("clean")
+async def test_status_and_report_as_of_the_clean_story(
+    scheduled_history: ScheduledHistory, cli, tmp_path: Path, chromium: str
+) -> None:
+    story = scheduled_history.story("clean")
     at = story.after(-1).isoformat()
 
     code, out, _ = await cli("calibration", "status", story.id, "--at", at)
@@ -167,8 +215,13 @@ async def test_status_and_report_as_of_the_clean_story(scheduled_history: Schedu
     assert code == 0 and "calibration gate MET (streak 3 of 3)" in out
     dom = await render_dom(chromium, page, tmp_path)
     assert dom.text("h2.gate-headline") == "Calibration gate MET"
-    assert dom.count("div.cell") == 3 and dom.count("div.cell.v-counts.in-streak") == 3  # the walk starts at history's start
-    assert dom.text("p.schedule-state") == "schedule: no such schedule in Temporal (deleted, or never synced: `activity-core schedules sync`)"
+    assert (
+        dom.count("div.cell") == 3 and dom.count("div.cell.v-counts.in-streak") == 3
+    )  # the walk starts at history's start
+    assert (
+        dom.text("p.schedule-state")
+        == "schedule: no such schedule in Temporal (deleted, or never synced: `activity-core schedules sync`)"
+    )
 
 
 async def test_status_now_of_a_schedule_left_paused(scheduled_history: ScheduledHistory, cli) -> None:
@@ -180,12 +233,14 @@ async def test_status_now_of_a_schedule_left_paused(scheduled_history: Scheduled
     assert code == 1, out
     assert out.startswith(f"calibration gate for {story.id}: NOT MET (streak 0, 3 required)")
     assert "MISSED" in out and "streak broken by: tick" in out
-    assert f"schedule: paused (last fired " in out and f"paused: {PAUSE_NOTE}" in out
+    assert "schedule: paused (last fired " in out and f"paused: {PAUSE_NOTE}" in out
 
     code, out, _ = await cli("calibration", "status", story.id, "--json")
     report = json.loads(out)
     assert code == 1 and report["schedule"]["state"] == "paused" and report["schedule"]["note"] == PAUSE_NOTE
-    assert next(t for t in report["ticks"] if t["happened"] != "pending")["happened"] == "paused" and {t["happened"] for t in report["ticks"]} >= {"ran", "not_fired"}
+    assert next(t for t in report["ticks"] if t["happened"] != "pending")["happened"] == "paused" and {
+        t["happened"] for t in report["ticks"]
+    } >= {"ran", "not_fired"}
 
 
 async def test_commands_name_the_variables_to_set(cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +253,9 @@ async def test_commands_name_the_variables_to_set(cli, monkeypatch: pytest.Monke
     assert code == 2 and "set DATABASE_URL" in err
 
 
-async def test_status_of_a_definition_without_scheduled_runs(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_status_of_a_definition_without_scheduled_runs(
+    cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     write_test_definition(tmp_path, "triage-never-fired")
     monkeypatch.setenv("ACTIVITY_CORE_DEFINITIONS_DIR", str(tmp_path))
     code, _, err = await cli("calibration", "status", "triage-never-fired")
@@ -218,16 +275,26 @@ async def test_replay_finds_no_difference_today_and_names_each_run_a_stricter_co
 ) -> None:
     h, story = scheduled_history, scheduled_history.story("partial")
     code, out, _ = await cli("calibration", "replay", story.id)
-    assert code == 0 and out.startswith(f"replayed 5 kept answer(s) of {story.id} through today's boundary: none would differ")
+    assert code == 0 and out.startswith(
+        f"replayed 5 kept answer(s) of {story.id} through today's boundary: none would differ"
+    )
 
     code, out, _ = await cli("calibration", "replay", story.id, "--runs", "2", "--json")
     assert code == 0 and [r["differs"] for r in json.loads(out)] == [False, False]
 
     definition = story.definition
     limits = definition.output.limits
-    stricter = definition.model_copy(update={"output": definition.output.model_copy(update={
-        "limits": limits.model_copy(update={"max_string_lengths": {**limits.max_string_lengths, "rationale": 20}})
-    })})
+    stricter = definition.model_copy(
+        update={
+            "output": definition.output.model_copy(
+                update={
+                    "limits": limits.model_copy(
+                        update={"max_string_lengths": {**limits.max_string_lengths, "rationale": 20}}
+                    )
+                }
+            )
+        }
+    )
     runs = await h.history.recent_finished(story.id, 30)
     replayed = [replay_run(stricter, run) for run in runs]
     assert len(replayed) == 5 and all(r.differs for r in replayed)

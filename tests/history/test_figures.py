@@ -62,12 +62,38 @@ def _items(*refs: str) -> list[dict]:
 def test_instruction_figures_over_a_window() -> None:
     day = date(2026, 7, 1)
     runs = [
-        make_run(day, id=1, items=_items("a", "b", "c", "d"), items_kept=4, items_quarantined=0,
-                 llm_usage={"completion_tokens": 1000}, llm_latency_ms=20_000, llm_attempts=1, counts={"repaired": 1}),
-        make_run(day + timedelta(days=1), id=2, items=_items("b", "a", "c", "e"), items_kept=4, items_quarantined=1,
-                 llm_usage={"completion_tokens": 3000}, llm_latency_ms=60_000, llm_attempts=2, truncated=True),
-        make_run(day + timedelta(days=2), id=3, items=_items("b", "a", "c", "e"), items_kept=4, items_quarantined=0,
-                 llm_usage={"completion_tokens": 2000}, llm_latency_ms=30_000, llm_attempts=1),
+        make_run(
+            day,
+            id=1,
+            items=_items("a", "b", "c", "d"),
+            items_kept=4,
+            items_quarantined=0,
+            llm_usage={"completion_tokens": 1000},
+            llm_latency_ms=20_000,
+            llm_attempts=1,
+            counts={"repaired": 1},
+        ),
+        make_run(
+            day + timedelta(days=1),
+            id=2,
+            items=_items("b", "a", "c", "e"),
+            items_kept=4,
+            items_quarantined=1,
+            llm_usage={"completion_tokens": 3000},
+            llm_latency_ms=60_000,
+            llm_attempts=2,
+            truncated=True,
+        ),
+        make_run(
+            day + timedelta(days=2),
+            id=3,
+            items=_items("b", "a", "c", "e"),
+            items_kept=4,
+            items_quarantined=0,
+            llm_usage={"completion_tokens": 2000},
+            llm_latency_ms=30_000,
+            llm_attempts=1,
+        ),
     ]
     assert ranking(runs[1]) == ["b", "a", "c", "e"]
     figures = {f.key: f for f in instruction_figures(triage_definition(), runs)}
@@ -75,11 +101,19 @@ def test_instruction_figures_over_a_window() -> None:
     assert figures["quarantine_rate"].value == pytest.approx(1 / 13)
     assert figures["repair_rate"].value == pytest.approx(1 / 12)
     assert figures["truncation_rate"].value == pytest.approx(1 / 3)
-    assert figures["completion_tokens_worst"].value == 3000 and f"3000 of {max_tokens} max_tokens" in figures["completion_tokens_worst"].shown
-    assert figures["llm_latency_worst_s"].value == 60.0 and "of the 5.0 min budget (20 %)" in figures["llm_latency_worst_s"].shown
+    assert (
+        figures["completion_tokens_worst"].value == 3000
+        and f"3000 of {max_tokens} max_tokens" in figures["completion_tokens_worst"].shown
+    )
+    assert (
+        figures["llm_latency_worst_s"].value == 60.0
+        and "of the 5.0 min budget (20 %)" in figures["llm_latency_worst_s"].shown
+    )
     assert figures["llm_attempts_mean"].value == pytest.approx(4 / 3)
     assert figures["top3_overlap_mean"].value == 1.0
-    assert figures["kendall_tau_mean"].value == pytest.approx((1 / 3 + 1.0) / 2)  # a, b, c shared: one of three pairs swapped
+    assert figures["kendall_tau_mean"].value == pytest.approx(
+        (1 / 3 + 1.0) / 2
+    )  # a, b, c shared: one of three pairs swapped
 
 
 def test_the_instruction_kind_registers_its_figures() -> None:

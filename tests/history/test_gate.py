@@ -86,7 +86,10 @@ def test_only_runs_of_the_newest_versions_count_and_the_change_is_marked() -> No
     assert report.as_dict()["ticks"][1]["version_change"] == "model m-1 → m-2"
     sha = {**new, "prompt_template_sha256": "b" * 64}
     assert version_diff(sha, new) == "prompt_template_sha256 aaaaaaaaaaaa → bbbbbbbbbbbb"
-    assert version_diff(None, new) == "item_schema report-item.v1 → none; model m-2 → none; prompt_template_sha256 aaaaaaaaaaaa → none"
+    assert (
+        version_diff(None, new)
+        == "item_schema report-item.v1 → none; model m-2 → none; prompt_template_sha256 aaaaaaaaaaaa → none"
+    )
 
 
 def test_the_json_shape_names_every_check() -> None:
@@ -96,11 +99,15 @@ def test_the_json_shape_names_every_check() -> None:
     assert data["ticks"][0]["run"]["row_id"] == 1
 
 
-KINDS = st.sampled_from(["ok", "missed", "pending", "late", "row-failed", "temporal-unknown", "note-failed", "progress-unknown"])
+KINDS = st.sampled_from(
+    ["ok", "missed", "pending", "late", "row-failed", "temporal-unknown", "note-failed", "progress-unknown"]
+)
 
 
 @given(st.lists(KINDS, max_size=20), st.integers(min_value=1, max_value=5))
-def test_streak_is_the_run_of_counted_ticks_before_the_first_that_does_not_count(kinds: list[str], required: int) -> None:
+def test_streak_is_the_run_of_counted_ticks_before_the_first_that_does_not_count(
+    kinds: list[str], required: int
+) -> None:
     report = gate(*kinds, required=required)
     decided = [kind for kind in kinds if kind != "pending"]
     expected = next((i for i, kind in enumerate(decided) if kind != "ok"), len(decided))

@@ -16,19 +16,21 @@ from activity_core.calibration.gate import (
     calibration_status,
     describe_lag,
 )
+from activity_core.calibration.liveness import PICKUP_MARGIN, export_liveness, schedule_liveness
+from activity_core.calibration.missed import Happened
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.commands.calibration import connect_temporal_or_unreachable
 from activity_core.devstack.embedded import free_port
-from activity_core.settings import Settings
-from activity_core.calibration.liveness import PICKUP_MARGIN, export_liveness, schedule_liveness
-from activity_core.calibration.missed import Happened
 from activity_core.observability.metrics import Metrics
+from activity_core.settings import Settings
 from tests.history.conftest import EVERY_SECONDS, ON_TIME_SECONDS, PAUSE_NOTE, ScheduledHistory, Story
 
 pytestmark = pytest.mark.integration
 
 
-async def status(h: ScheduledHistory, story: Story, now: datetime, *, temporal=None, state_hub=None, definition=None) -> GateReport:
+async def status(
+    h: ScheduledHistory, story: Story, now: datetime, *, temporal=None, state_hub=None, definition=None
+) -> GateReport:
     return await calibration_status(
         h.history,
         h.feedback,
@@ -48,7 +50,9 @@ def checks(report: GateReport, tick: datetime) -> dict[Piece, Check]:
 ALL_PASSED = {piece: Check.PASSED for piece in Piece}
 
 
-async def test_three_clean_scheduled_runs_meet_the_gate_despite_a_manual_run_between(scheduled_history: ScheduledHistory) -> None:
+async def test_three_clean_scheduled_runs_meet_the_gate_despite_a_manual_run_between(
+    scheduled_history: ScheduledHistory,
+) -> None:
     h, story = scheduled_history, scheduled_history.story("clean")
     report = await status(h, story, story.after(-1))
 
@@ -60,7 +64,9 @@ async def test_three_clean_scheduled_runs_meet_the_gate_despite_a_manual_run_bet
     figures = {f.key: f.value for f in report.figures}
     assert figures["clean_rate"] == 1.0 and figures["clean_rate_wilson_lower_95"] == pytest.approx(0.4385, abs=1e-4)
     assert figures["missed_ticks"] == 0 and 0 <= figures["start_lag_worst_s"] < ON_TIME_SECONDS
-    assert figures["quarantine_rate"] == 0 and figures["top3_overlap_mean"] == 1.0 and figures["kendall_tau_mean"] == 1.0
+    assert (
+        figures["quarantine_rate"] == 0 and figures["top3_overlap_mean"] == 1.0 and figures["kendall_tau_mean"] == 1.0
+    )
 
     second, third = await h.run_at(story, 1), await h.run_at(story, 2)
     assert h.manual_run is not None and second.finished_at < h.manual_run.started_at < third.started_at
@@ -139,10 +145,15 @@ async def test_a_deleted_schedule_still_shows_its_missed_ticks(scheduled_history
     assert report.schedule.state == "absent" and not report.met and report.streak == 0
     first_gone = report.ticks[1]  # the newest is still within its on-time bound
     assert report.ticks[0].pending and first_gone.tick == story.ticks[-1] + timedelta(seconds=EVERY_SECONDS)
-    assert first_gone.happened is Happened.NOT_FIRED and "the schedule no longer exists in Temporal" in first_gone.account()
+    assert (
+        first_gone.happened is Happened.NOT_FIRED
+        and "the schedule no longer exists in Temporal" in first_gone.account()
+    )
 
 
-async def test_the_schedule_gauges_count_the_missed_tick_and_time_the_last_run(scheduled_history: ScheduledHistory) -> None:
+async def test_the_schedule_gauges_count_the_missed_tick_and_time_the_last_run(
+    scheduled_history: ScheduledHistory,
+) -> None:
     h, story = scheduled_history, scheduled_history.story("missed")
     now = story.ticks[-1] + timedelta(seconds=ON_TIME_SECONDS) + PICKUP_MARGIN + timedelta(seconds=1)
     value = await schedule_liveness(h.history, story.definition, now=now)
@@ -154,7 +165,9 @@ async def test_the_schedule_gauges_count_the_missed_tick_and_time_the_last_run(s
     def gauge(name: str) -> float | None:
         return metrics.registry.get_sample_value(name, {"definition": story.id})
 
-    task = asyncio.create_task(export_liveness(h.history, lambda: [story.definition], metrics, every_seconds=0.1, clock=lambda: now))
+    task = asyncio.create_task(
+        export_liveness(h.history, lambda: [story.definition], metrics, every_seconds=0.1, clock=lambda: now)
+    )
     try:
         for _ in range(100):
             if gauge("activity_core_missed_ticks") is not None:

@@ -31,7 +31,11 @@ def sample_report(*, hostile: bool = True) -> ReportData:
     backfill, a partial run, a version change."""
     definition = triage_definition()
     text = HOSTILE if hostile else "rank 2 is stale"
-    old = {"model": "custodian-triage-balanced@2026-05", "prompt_template_sha256": "a" * 64, "item_schema": "report-item.v1"}
+    old = {
+        "model": "custodian-triage-balanced@2026-05",
+        "prompt_template_sha256": "a" * 64,
+        "item_schema": "report-item.v1",
+    }
     new = {**old, "model": "custodian-triage-balanced@2026-06"}
     ticks = []
     for offset in range(TICKS):
@@ -44,26 +48,61 @@ def sample_report(*, hostile: bool = True) -> ReportData:
         if kind == "missed":
             tick = replace(tick, miss=(Happened.PAUSED, f"paused: {text}"))
         if kind == "row-failed":
-            tick = replace(tick, run=replace(tick.run, status="partial"),
-                           evidence={**tick.evidence, Piece.ROW: Evidence(Check.FAILED, f"status partial: {text}")})
+            tick = replace(
+                tick,
+                run=replace(tick.run, status="partial"),
+                evidence={**tick.evidence, Piece.ROW: Evidence(Check.FAILED, f"status partial: {text}")},
+            )
         ticks.append(tick)
-    reject = Feedback(id=1, run_row_id=100, verdict="reject", note=text, reviewer="mara" if not hostile else HOSTILE,
-                      idempotency_key="k", progress_event_id=None, recorded_at=NOW - timedelta(hours=2), posted_at=None)
-    accept = reject.model_copy(update={"id": 2, "verdict": "accept", "reviewer": "jonas", "note": "top 3 are the right calls"})
+    reject = Feedback(
+        id=1,
+        run_row_id=100,
+        verdict="reject",
+        note=text,
+        reviewer="mara" if not hostile else HOSTILE,
+        idempotency_key="k",
+        progress_event_id=None,
+        recorded_at=NOW - timedelta(hours=2),
+        posted_at=None,
+    )
+    accept = reject.model_copy(
+        update={"id": 2, "verdict": "accept", "reviewer": "jonas", "note": "top 3 are the right calls"}
+    )
     ticks[0] = replace(ticks[0], feedback=(reject, accept))
     ticks[1] = replace(ticks[1], feedback=(accept,))
     paused = ScheduleStatus("paused", note=f"llm-connect maintenance {text}", last_fired=NOW - timedelta(days=6))
     gate = evaluate(definition.id, ticks, required=3, now=NOW, reached_history_start=False, schedule=paused)
-    runs = [make_run(NEWEST - timedelta(days=o), id=200 + o, items_kept=7, items_quarantined=o % 3,
-                     llm_usage={"completion_tokens": 900 + 20 * o}, llm_latency_ms=(20 + o) * 1000,
-                     items=[{"rank": r, "candidate": f"c{(r + o // 5) % 9}"} for r in range(1, 8)]) for o in range(TICKS)]
-    figures = gate_figures(decided=29, clean=25, lags=[0.2, 0.4, 3.1], missed=2) + instruction_figures(definition, runs[::-1])
+    runs = [
+        make_run(
+            NEWEST - timedelta(days=o),
+            id=200 + o,
+            items_kept=7,
+            items_quarantined=o % 3,
+            llm_usage={"completion_tokens": 900 + 20 * o},
+            llm_latency_ms=(20 + o) * 1000,
+            items=[{"rank": r, "candidate": f"c{(r + o // 5) % 9}"} for r in range(1, 8)],
+        )
+        for o in range(TICKS)
+    ]
+    figures = gate_figures(decided=29, clean=25, lags=[0.2, 0.4, 3.1], missed=2) + instruction_figures(
+        definition, runs[::-1]
+    )
     gate = replace(gate, figures=tuple(figures))
-    item = {"rank": 1, "computed_score": 13.0, "candidate": f'"><b>{HOSTILE}' if hostile else "4ef0d53b",
-            "title": HOSTILE if hostile else "Ship the State Hub token rotation",
-            "rationale": f"</td></tr></table>{HOSTILE}" if hostile else "Unblocks two workstreams; small job.",
-            "next_action": HOSTILE if hostile else "Open the rotation PR"}
-    latest = make_run(NEWEST, id=129, items=[item] * (1 if hostile else 7), items_kept=7, summary=HOSTILE if hostile else "Seven ranked.")
+    item = {
+        "rank": 1,
+        "computed_score": 13.0,
+        "candidate": f'"><b>{HOSTILE}' if hostile else "4ef0d53b",
+        "title": HOSTILE if hostile else "Ship the State Hub token rotation",
+        "rationale": f"</td></tr></table>{HOSTILE}" if hostile else "Unblocks two workstreams; small job.",
+        "next_action": HOSTILE if hostile else "Open the rotation PR",
+    }
+    latest = make_run(
+        NEWEST,
+        id=129,
+        items=[item] * (1 if hostile else 7),
+        items_kept=7,
+        summary=HOSTILE if hostile else "Seven ranked.",
+    )
     return ReportData(definition=definition, gate=gate, latest=latest, generated_at=NOW)
 
 
@@ -87,7 +126,11 @@ def test_the_page_says_what_the_gate_says_in_every_cell() -> None:
     assert "schedule: paused (last fired 2026-06-25T12:00:00+00:00): llm-connect maintenance rank 2 is stale" in page
     assert "rejected by mara: rank 2 is stale" in page and "clean rate, 95 % lower bound" in page
     assert [cell_words(t) for t in gate.ticks[:13:3]] == [
-        "rejected by mara", "missing note", "missed: paused", "late 2.5 h", "partial",
+        "rejected by mara",
+        "missing note",
+        "missed: paused",
+        "late 2.5 h",
+        "partial",
     ]
     assert verdict_class(gate, 0) == "v-breaks" and verdict_class(gate, 1) == "v-counts"
     assert page.count('class="cell ') == TICKS
@@ -95,7 +138,9 @@ def test_the_page_says_what_the_gate_says_in_every_cell() -> None:
     assert "model custodian-triage-balanced@2026-05 → custodian-triage-balanced@2026-06" in page
 
 
-async def test_chromium_runs_nothing_from_the_page_and_lays_it_out_at_phone_and_desktop_width(chromium: str, tmp_path: Path) -> None:
+async def test_chromium_runs_nothing_from_the_page_and_lays_it_out_at_phone_and_desktop_width(
+    chromium: str, tmp_path: Path
+) -> None:
     page = tmp_path / "report.html"
     page.write_text(render_html(sample_report()), encoding="utf-8")
 
@@ -111,10 +156,10 @@ async def test_chromium_runs_nothing_from_the_page_and_lays_it_out_at_phone_and_
         assert measured["viewport"] == width and measured["documentWidth"] <= width, measured
         assert measured["title"] == "Calibration: Daily State Hub WSJF triage" and measured["scripts"] == 0
         headline, checklist = measured["headline"], measured["checklist"]
-        assert 0 <= headline["left"] and headline["right"] <= width and headline["bottom"] <= measured["documentHeight"]
+        assert headline["left"] >= 0 and headline["right"] <= width and headline["bottom"] <= measured["documentHeight"]
         assert headline["top"] < (844 if width < 600 else 900)  # the verdict is on the first screen
-        assert 0 <= checklist["left"] and checklist["right"] <= width and checklist["width"] > 0.8 * (width - 60)
-        assert all(0 <= card["left"] and card["right"] <= width for card in measured["cards"] + measured["cells"])
+        assert checklist["left"] >= 0 and checklist["right"] <= width and checklist["width"] > 0.8 * (width - 60)
+        assert all(card["left"] >= 0 and card["right"] <= width for card in measured["cards"] + measured["cells"])
 
 
 @pytest.mark.parametrize("count", [1, 366])

@@ -44,7 +44,10 @@ def test_deleted_schedules_closed_workflows_and_unknowns() -> None:
     happened, detail = why_missed(ABSENT, tick=TICK, schedule=ScheduleStatus("absent"), overlap="skip", busy=None)
     assert happened is Happened.NOT_FIRED and detail.endswith("the schedule no longer exists in Temporal")
     closed = (Fired.CLOSED, "fired as x, which timed_out before it recorded a run")
-    assert why_missed(closed, tick=TICK, schedule=ACTIVE, overlap="skip", busy=None) == (Happened.FIRED_NO_ROW, closed[1])
+    assert why_missed(closed, tick=TICK, schedule=ACTIVE, overlap="skip", busy=None) == (
+        Happened.FIRED_NO_ROW,
+        closed[1],
+    )
     unknown = (Fired.UNKNOWN, "Temporal at y is unreachable")
     assert why_missed(unknown, tick=TICK, schedule=ACTIVE, overlap="skip", busy=None)[0] is Happened.UNKNOWN
 

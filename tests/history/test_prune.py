@@ -57,7 +57,12 @@ async def test_raw_only_drops_output_past_the_window_but_not_of_a_streak_in_prog
 
     assert await _raw_kept(pool, "started_at > now() - interval '30 days'") == 2 * (30 + 3)  # the window: untouched
     # broken: its scheduled runs 31..39 days old are the streak in progress; 40 and older go.
-    assert await _raw_kept(pool, "definition_id = 'broken' AND trigger = 'schedule' AND started_at < now() - interval '30 days'") == 9
+    assert (
+        await _raw_kept(
+            pool, "definition_id = 'broken' AND trigger = 'schedule' AND started_at < now() - interval '30 days'"
+        )
+        == 9
+    )
     # steady: every scheduled run is part of its streak; its old manual runs go.
     assert await _raw_kept(pool, "definition_id = 'steady' AND trigger = 'schedule'") == 100
     assert await _raw_kept(pool, "trigger = 'manual' AND started_at < now() - interval '30 days'") == 0
@@ -67,9 +72,12 @@ async def test_raw_only_drops_output_past_the_window_but_not_of_a_streak_in_prog
 
 
 async def test_whole_rows_go_with_their_feedback(pool: asyncpg.Pool) -> None:
-    old_failure = await pool.fetchval("SELECT id FROM activity_runs WHERE definition_id = 'broken' AND status = 'failed_config'")
+    old_failure = await pool.fetchval(
+        "SELECT id FROM activity_runs WHERE definition_id = 'broken' AND status = 'failed_config'"
+    )
     await pool.execute(
-        "INSERT INTO calibration_feedback (run_row_id, verdict, idempotency_key) VALUES ($1, 'reject', 'k')", old_failure
+        "INSERT INTO calibration_feedback (run_row_id, verdict, idempotency_key) VALUES ($1, 'reject', 'k')",
+        old_failure,
     )
 
     result = await HistoryStore(pool, timeout=10).prune(NOW - timedelta(days=30), raw_only=False)
@@ -77,7 +85,9 @@ async def test_whole_rows_go_with_their_feedback(pool: asyncpg.Pool) -> None:
     assert result.changed == (61 + 7) + 7 and result.batches == 1
     assert await pool.fetchval("SELECT count(*) FROM activity_runs") == 2 * 110 - result.changed
     assert await pool.fetchval("SELECT count(*) FROM calibration_feedback") == 0
-    assert await pool.fetchval("SELECT min(started_at) FROM activity_runs WHERE definition_id = 'broken'") > NOW - timedelta(days=40)
+    assert await pool.fetchval(
+        "SELECT min(started_at) FROM activity_runs WHERE definition_id = 'broken'"
+    ) > NOW - timedelta(days=40)
 
 
 async def test_the_command_says_what_it_did_and_prunes_nothing_unasked(

@@ -15,9 +15,15 @@ TOKEN = "sh-persist-token-PLANTED-0b1c"
 
 async def _write(url: str) -> tuple[str, str]:
     async with StateHubClient(url, token=TOKEN, timeout_seconds=5) as client:
-        event = await client.post_progress(ProgressEvent(
-            event_type="daily_triage", source="activity-core", summary="s", idempotency_key="run-1", payload={"n": 1},
-        ))
+        event = await client.post_progress(
+            ProgressEvent(
+                event_type="daily_triage",
+                source="activity-core",
+                summary="s",
+                idempotency_key="run-1",
+                payload={"n": 1},
+            )
+        )
         note = await client.write_note(Note(key="daily-triage-2026-07-01", title="t", body_markdown="b", tags=[]))
     return event, note
 
@@ -33,9 +39,15 @@ async def test_progress_events_and_notes_survive_a_restart(tmp_path: Path) -> No
         async with StateHubClient(second.url, token=TOKEN, timeout_seconds=5) as client:
             assert [e.id for e in await client.list_progress("daily_triage")] == [event_id]
             assert [n.id for n in await client.list_notes("daily-triage-")] == [note_id]
-            again = await client.post_progress(ProgressEvent(
-                event_type="daily_triage", source="activity-core", summary="s", idempotency_key="run-1", payload={},
-            ))
+            again = await client.post_progress(
+                ProgressEvent(
+                    event_type="daily_triage",
+                    source="activity-core",
+                    summary="s",
+                    idempotency_key="run-1",
+                    payload={},
+                )
+            )
         assert again == event_id  # the idempotency key is remembered too
         assert second.delete_note("daily-triage-2026-07-01")
 

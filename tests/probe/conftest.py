@@ -83,8 +83,12 @@ class ProbeHarness:
     ) -> tuple[ProbeRunView, WorkflowHandle]:
         """One probe run on the real lifecycle and ProbeRun; the checks' clients point where the test says."""
         settings = stack_settings(
-            temporal_address=self.temporal_address, database_url=self.database_dsn, state_hub=self.state_hub,
-            llm_connect=self.llm_connect, definitions_dir=self.definitions_dir, definition_id=definition_id,
+            temporal_address=self.temporal_address,
+            database_url=self.database_dsn,
+            state_hub=self.state_hub,
+            llm_connect=self.llm_connect,
+            definitions_dir=self.definitions_dir,
+            definition_id=definition_id,
             data_dir=self.definitions_dir.parent / "data",
         )
         await migrate(settings)

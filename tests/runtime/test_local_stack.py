@@ -139,7 +139,7 @@ def test_stay_up_serves_a_second_terminal_and_sigterm_leaves_nothing_running(dat
     pids = stack.pids()
     values = read_stack_env(stack_env)
 
-    assert STACK_VARIABLES <= set(values) and all(values[name] for name in STACK_VARIABLES)
+    assert set(values) >= STACK_VARIABLES and all(values[name] for name in STACK_VARIABLES)
     assert stack_env.stat().st_mode & 0o777 == 0o600
     assert f"    source {stack_env}" in stack.err
     token = values["STATE_HUB_TOKEN"]

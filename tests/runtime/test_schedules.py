@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
-from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, ScheduleBackfill, ScheduleOverlapPolicy, ScheduleSpec
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleBackfill,
+    ScheduleOverlapPolicy,
+    ScheduleSpec,
+)
 
 from activity_core.definitions.loader import load_all
 from activity_core.devstack.embedded import temporal_cli_path
@@ -26,7 +33,9 @@ async def _sync(client: Client, settings, **kwargs) -> list:
 async def test_sync_creates_then_changes_nothing(temporal_client: Client, make_settings, definition_id: str) -> None:
     settings = make_settings()
     first = await _sync(temporal_client, settings)
-    assert [(a.schedule_id, a.kind) for a in first if a.schedule_id == definition_id] == [(definition_id, SyncKind.CREATE)]
+    assert [(a.schedule_id, a.kind) for a in first if a.schedule_id == definition_id] == [
+        (definition_id, SyncKind.CREATE)
+    ]
     second = await _sync(temporal_client, settings)
     assert [a.kind for a in second if a.schedule_id == definition_id] == [SyncKind.UNCHANGED]
 
@@ -78,7 +87,9 @@ async def test_disabled_definition_is_paused_with_a_note_and_resumed_when_enable
     assert not (await temporal_client.get_schedule_handle(definition_id).describe()).schedule.state.paused
 
 
-async def test_schedules_it_does_not_own_are_left_alone(temporal_client: Client, make_settings, definition_id: str) -> None:
+async def test_schedules_it_does_not_own_are_left_alone(
+    temporal_client: Client, make_settings, definition_id: str
+) -> None:
     settings = make_settings()
     foreign = Schedule(
         action=ScheduleActionStartWorkflow("SomeoneElsesWorkflow", id="x", task_queue="elsewhere"),
@@ -96,24 +107,28 @@ async def _matching_times(client: Client, schedule_id: str, start: datetime, end
     request.start_time.FromDatetime(start)
     request.end_time.FromDatetime(end)
     response = await client.workflow_service.list_schedule_matching_times(request)
-    return [t.ToDatetime(tzinfo=timezone.utc) for t in response.start_time]
+    return [t.ToDatetime(tzinfo=UTC) for t in response.start_time]
 
 
 @pytest.mark.parametrize(
     ("first_day", "last_day"),
-    [(date(2026, 10, 22), date(2026, 10, 28)), (date(2027, 3, 25), date(2027, 3, 31)), (date(2027, 10, 28), date(2027, 11, 3))],
+    [
+        (date(2026, 10, 22), date(2026, 10, 28)),
+        (date(2027, 3, 25), date(2027, 3, 31)),
+        (date(2027, 10, 28), date(2027, 11, 3)),
+    ],
 )
 async def test_fires_at_0720_berlin_across_dst_changes(
     temporal_client: Client, make_settings, definition_id: str, first_day: date, last_day: date
 ) -> None:
     await _sync(temporal_client, make_settings())
-    start = datetime.combine(first_day, datetime.min.time(), tzinfo=timezone.utc)
-    end = datetime.combine(last_day, datetime.max.time(), tzinfo=timezone.utc)
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(last_day, datetime.max.time(), tzinfo=UTC)
     fires = await _matching_times(temporal_client, definition_id, start, end)
 
     assert len(fires) == (last_day - first_day).days + 1
     assert {(f.astimezone(BERLIN).hour, f.astimezone(BERLIN).minute) for f in fires} == {(7, 20)}
-    assert len({f.astimezone(timezone.utc).hour for f in fires}) == 2, "the UTC hour must move with DST"
+    assert len({f.astimezone(UTC).hour for f in fires}) == 2, "the UTC hour must move with DST"
 
 
 async def test_temporal_cli_describes_the_schedule(
@@ -124,7 +139,17 @@ async def test_temporal_cli_describes_the_schedule(
     import json
 
     await _sync(temporal_client, make_settings())
-    args = [temporal_cli_path(), "schedule", "describe", "--schedule-id", definition_id, "--address", temporal_address, "-o", "json"]
+    args = [
+        temporal_cli_path(),
+        "schedule",
+        "describe",
+        "--schedule-id",
+        definition_id,
+        "--address",
+        temporal_address,
+        "-o",
+        "json",
+    ]
     out = await asyncio.to_thread(subprocess.run, args, capture_output=True, text=True, check=True)
     described = json.loads(out.stdout)
     text = json.dumps(described)
@@ -137,10 +162,16 @@ async def test_a_backfill_is_late_and_a_trigger_is_trigger(triage: TriageHarness
     """Temporal stamps both with the schedule's id and a start time; only the lag and the tick tell."""
     await _sync(triage.client, triage.settings)
     handle = triage.client.get_schedule_handle(triage.definition_id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     spec = _spec(triage)
     tick = spec.tick_on(spec.local_date(now) - timedelta(days=2))  # a tick two days old
-    await handle.backfill(ScheduleBackfill(start_at=tick - timedelta(seconds=1), end_at=tick + timedelta(seconds=1), overlap=ScheduleOverlapPolicy.ALLOW_ALL))
+    await handle.backfill(
+        ScheduleBackfill(
+            start_at=tick - timedelta(seconds=1),
+            end_at=tick + timedelta(seconds=1),
+            overlap=ScheduleOverlapPolicy.ALLOW_ALL,
+        )
+    )
     await _wait_for_finished_rows(triage, 1)
     # One request at a time: the dev server's scheduler may drop a backfill that races a trigger.
     await handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)
@@ -160,8 +191,12 @@ async def test_an_interval_schedule_fires_genuine_scheduled_runs(
     """The schedule itself fires, unattended: the run is `schedule`, on its tick, within the on-time bound."""
     from tests.fixtures.runtime import harness_for
 
-    settings = make_settings({"schedule": {"every_seconds": 3, "time_zone": "UTC", "execution_timeout_seconds": 7200},
-                              "evidence": {"note_key_pattern": "test-{date}-{tick}"}})
+    settings = make_settings(
+        {
+            "schedule": {"every_seconds": 3, "time_zone": "UTC", "execution_timeout_seconds": 7200},
+            "evidence": {"note_key_pattern": "test-{date}-{tick}"},
+        }
+    )
     async with harness_for(temporal_client, settings, definition_id, state_hub, llm_connect) as triage:
         await _sync(triage.client, triage.settings)
         try:
@@ -195,7 +230,11 @@ async def _wait_for_finished_rows(triage: TriageHarness, count: int, timeout: fl
 
 
 async def test_schedules_sync_command_is_idempotent(
-    temporal_address: str, make_settings, definition_id: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    temporal_address: str,
+    make_settings,
+    definition_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import asyncio
 

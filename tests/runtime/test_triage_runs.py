@@ -12,13 +12,13 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from activity_core.cli import main
 from activity_core.devstack.embedded import free_port
+from activity_core.kinds.instruction.workflow import InstructionRun
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput
+from activity_core.store.migrations import apply_migrations
 from activity_core.store.models import RunQuery
 from activity_core.temporal.awaiting import await_run
-from activity_core.store.migrations import apply_migrations
 from activity_core.temporal.worker import ServiceEndpoints, create_worker, open_services
-from activity_core.kinds.instruction.workflow import InstructionRun
 from tests.fixtures.runtime import TriageHarness
 
 pytestmark = pytest.mark.integration
@@ -131,7 +131,9 @@ async def test_state_hub_unreachable_is_failed_state_hub_with_a_row(
     endpoints = ServiceEndpoints.from_settings(settings)
     async with open_services(settings, endpoints, Metrics()) as deps:
         await apply_migrations(deps.runs.pool, settings.migrations_dir)
-        worker = create_worker(temporal_client, task_queue=settings.task_queue, services=deps, graceful_shutdown=timedelta(seconds=1))
+        worker = create_worker(
+            temporal_client, task_queue=settings.task_queue, services=deps, graceful_shutdown=timedelta(seconds=1)
+        )
         async with worker:
             handle = await temporal_client.start_workflow(
                 InstructionRun.run,
@@ -214,10 +216,15 @@ async def test_two_schedule_triggers_in_one_second_never_share_evidence(triage: 
     from activity_core.definitions.loader import load_all
     from activity_core.temporal.schedules import sync_schedules
 
-    await sync_schedules(triage.client, load_all(triage.settings.definitions_dir), task_queue=triage.settings.task_queue)
+    await sync_schedules(
+        triage.client, load_all(triage.settings.definitions_dir), task_queue=triage.settings.task_queue
+    )
     handle = triage.client.get_schedule_handle(triage.definition_id)
     try:
-        await asyncio.gather(handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL), handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL))
+        await asyncio.gather(
+            handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL),
+            handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL),
+        )
         rows = await _settled_rows(triage)
     finally:
         await handle.delete()

@@ -20,10 +20,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from activity_core.devstack.embedded import free_port
+from activity_core.kinds.instruction.workflow import InstructionRun
 from activity_core.runs.models import RunInput
 from activity_core.settings import PROJECT_ROOT, Settings
 from activity_core.store.models import RunQuery
-from activity_core.kinds.instruction.workflow import InstructionRun
 from tests.deploy.image import install_image_wheel
 from tests.fixtures.runtime import TriageHarness
 
@@ -60,7 +60,10 @@ def _worker_env(settings: Settings, *, health_port: int, site: Path | None = Non
 def _start_worker(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "activity_core", "worker"],
-        env=env, cwd=cwd, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env=env,
+        cwd=cwd,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -96,10 +99,18 @@ async def test_wheel_built_worker_serves_health_metrics_and_drains_on_sigterm(
     port = free_port()
     env = _worker_env(settings, health_port=port, site=wheel_install)
     # The wheel, not the source tree, is what runs: the working directory is elsewhere.
-    where = subprocess.run([sys.executable, "-c", "import activity_core; print(activity_core.__file__)"],
-                           env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [sys.executable, "-c", "import activity_core; print(activity_core.__file__)"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert where.startswith(str(wheel_install))
-    migrate = subprocess.run([sys.executable, "-m", "activity_core", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    migrate = subprocess.run(
+        [sys.executable, "-m", "activity_core", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
     assert migrate.returncode == 0, migrate.stderr
     log = tmp_path / "worker.log"
     worker = _start_worker(env, tmp_path, log)
@@ -111,8 +122,10 @@ async def test_wheel_built_worker_serves_health_metrics_and_drains_on_sigterm(
         ready = (await client.get(f"http://127.0.0.1:{port}/readyz")).json()
     assert {c["name"] for c in ready["checks"] if c["ok"]} == {"temporal_worker", "postgres"}
     summary = await temporal_client.execute_workflow(
-        InstructionRun.run, RunInput(definition_id=definition_id),
-        id=f"manual-{definition_id}", task_queue=settings.task_queue,
+        InstructionRun.run,
+        RunInput(definition_id=definition_id),
+        id=f"manual-{definition_id}",
+        task_queue=settings.task_queue,
     )
     assert summary.status == "clean"
     async with httpx.AsyncClient(timeout=5) as client:
@@ -130,9 +143,7 @@ async def test_wheel_built_worker_serves_health_metrics_and_drains_on_sigterm(
     assert state_hub.token not in log.read_text()
 
 
-async def test_worker_killed_mid_run_is_finished_once_by_another(
-    triage_without_worker, tmp_path: Path, reaper
-) -> None:
+async def test_worker_killed_mid_run_is_finished_once_by_another(triage_without_worker, tmp_path: Path, reaper) -> None:
     harness: TriageHarness = triage_without_worker
     harness.llm_connect.queue_faults("execute", "slow:30")
     log = tmp_path / "doomed.log"

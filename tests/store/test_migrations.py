@@ -27,9 +27,7 @@ def write_migrations(directory: Path, files: dict[str, str]) -> Path:
 
 
 async def recorded(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version"
-    )
+    return await conn.fetch("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
 
 
 async def test_project_migrations_apply_in_order_and_are_recorded(fresh_database: str) -> None:
@@ -41,8 +39,7 @@ async def test_project_migrations_apply_in_order_and_are_recorded(fresh_database
         assert applied == [path.name for path in files]
         rows = await recorded(conn)
         assert [(row["version"], row["name"], row["checksum"]) for row in rows] == [
-            (int(path.name[:4]), path.name, hashlib.sha256(path.read_bytes()).hexdigest())
-            for path in files
+            (int(path.name[:4]), path.name, hashlib.sha256(path.read_bytes()).hexdigest()) for path in files
         ]
         assert await conn.fetchval("SELECT count(*) FROM activity_runs") == 0
     finally:
@@ -61,9 +58,7 @@ async def test_second_run_is_a_no_op(fresh_database: str) -> None:
         await conn.close()
 
 
-async def test_concurrent_runs_apply_each_migration_exactly_once(
-    fresh_database: str, tmp_path: Path
-) -> None:
+async def test_concurrent_runs_apply_each_migration_exactly_once(fresh_database: str, tmp_path: Path) -> None:
     # The sleep keeps the first runner inside its migration while the second one arrives.
     directory = write_migrations(
         tmp_path / "migrations",
@@ -74,9 +69,7 @@ async def test_concurrent_runs_apply_each_migration_exactly_once(
     )
     first, second = await asyncpg.connect(fresh_database), await asyncpg.connect(fresh_database)
     try:
-        results = await asyncio.gather(
-            apply_migrations(first, directory), apply_migrations(second, directory)
-        )
+        results = await asyncio.gather(apply_migrations(first, directory), apply_migrations(second, directory))
 
         assert sorted(results) == [[], ["0001_slow.sql", "0002_second.sql"]]
         assert [row["name"] for row in await recorded(first)] == ["0001_slow.sql", "0002_second.sql"]
@@ -95,9 +88,7 @@ async def test_pool_is_accepted_like_a_connection(fresh_database: str) -> None:
 
 
 async def test_changed_applied_file_is_refused_naming_it(fresh_database: str, tmp_path: Path) -> None:
-    directory = write_migrations(
-        tmp_path / "migrations", {"0001_first.sql": "CREATE TABLE first (id int);"}
-    )
+    directory = write_migrations(tmp_path / "migrations", {"0001_first.sql": "CREATE TABLE first (id int);"})
     conn = await asyncpg.connect(fresh_database)
     try:
         await apply_migrations(conn, directory)
@@ -117,9 +108,7 @@ async def test_changed_applied_file_is_refused_naming_it(fresh_database: str, tm
         await conn.close()
 
 
-async def test_failing_file_is_rolled_back_and_earlier_ones_stay(
-    fresh_database: str, tmp_path: Path
-) -> None:
+async def test_failing_file_is_rolled_back_and_earlier_ones_stay(fresh_database: str, tmp_path: Path) -> None:
     directory = write_migrations(
         tmp_path / "migrations",
         {
@@ -150,9 +139,7 @@ async def test_failing_file_is_rolled_back_and_earlier_ones_stay(
         ),
     ],
 )
-def test_misnamed_or_duplicate_files_are_refused(
-    tmp_path: Path, files: dict[str, str], message: str
-) -> None:
+def test_misnamed_or_duplicate_files_are_refused(tmp_path: Path, files: dict[str, str], message: str) -> None:
     directory = write_migrations(tmp_path / "migrations", files)
     with pytest.raises(MigrationFileError, match=message):
         load_migrations(directory)

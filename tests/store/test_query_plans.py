@@ -75,9 +75,7 @@ def assert_ordered_index_walk(plan: str, *, index_cond: str | None) -> None:
     ],
     ids=["all", "definition", "rare-status", "status", "trigger", "since", "all-filters"],
 )
-async def test_list_runs_walks_an_index(
-    filled: asyncpg.Pool, query: RunQuery, index_cond: str | None
-) -> None:
+async def test_list_runs_walks_an_index(filled: asyncpg.Pool, query: RunQuery, index_cond: str | None) -> None:
     sql, args = list_runs_statement(query)
 
     assert_ordered_index_walk(await explain(filled, sql, *args), index_cond=index_cond)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,7 +20,7 @@ from activity_core.store import (
 )
 from activity_core.store.models import LlmCallRecord, RunReport
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 TICK = datetime(2026, 6, 26, 5, 20, tzinfo=UTC)  # 07:20 Europe/Berlin (CEST)
 
@@ -138,9 +138,7 @@ async def test_failed_run_keeps_its_class_and_message(store: RunStore) -> None:
 
 async def test_start_is_idempotent_and_keeps_the_first_row(store: RunStore, pool: asyncpg.Pool) -> None:
     first = await store.record_run_started(started())
-    again = await store.record_run_started(
-        started(definition_id="other", started_at=TICK + timedelta(minutes=5))
-    )
+    again = await store.record_run_started(started(definition_id="other", started_at=TICK + timedelta(minutes=5)))
     racing = await asyncio.gather(*(store.record_run_started(started()) for _ in range(4)))
 
     assert again == first
@@ -214,9 +212,7 @@ async def test_note_id_is_stored_and_replaced(store: RunStore) -> None:
 
 async def test_get_run_by_row_id_or_newest_run_of_a_workflow(store: RunStore) -> None:
     older = await store.record_run_started(started("wf-a", run_id="run-1"))
-    newer = await store.record_run_started(
-        started("wf-a", run_id="run-2", started_at=TICK + timedelta(hours=1))
-    )
+    newer = await store.record_run_started(started("wf-a", run_id="run-2", started_at=TICK + timedelta(hours=1)))
     numeric_workflow = await store.record_run_started(started("20260626", run_id="run-1"))
 
     assert (await store.get_run(str(older))).run_id == "run-1"  # type: ignore[union-attr]
@@ -229,6 +225,7 @@ async def test_get_run_by_row_id_or_newest_run_of_a_workflow(store: RunStore) ->
 
 async def seed_listing(store: RunStore) -> dict[str, int]:
     """Runs across definitions, triggers, statuses and a Berlin midnight; returns their row ids."""
+
     def utc(day: int, hour: int, minute: int) -> datetime:
         return datetime(2026, 6, day, hour, minute, tzinfo=UTC)
 
@@ -258,9 +255,7 @@ async def seed_listing(store: RunStore) -> dict[str, int]:
         )
         if status is not None:
             await store.record_run_finished(
-                RunFinished(
-                    workflow_id=name, run_id="r", status=status, finished_at=at + timedelta(minutes=1)
-                )
+                RunFinished(workflow_id=name, run_id="r", status=status, finished_at=at + timedelta(minutes=1))
             )
     return ids
 
@@ -285,9 +280,7 @@ async def seed_listing(store: RunStore) -> dict[str, int]:
         (RunQuery(definition_id="def-c"), []),
     ],
 )
-async def test_list_runs_filters_newest_first(
-    store: RunStore, query: RunQuery, expected: list[str]
-) -> None:
+async def test_list_runs_filters_newest_first(store: RunStore, query: RunQuery, expected: list[str]) -> None:
     await seed_listing(store)
 
     assert [run.workflow_id for run in await store.list_runs(query)] == expected
@@ -301,9 +294,7 @@ def test_run_query_rejects_unknown_status_and_unbounded_limit() -> None:
 
 
 async def test_scheduled_runs_walk_ticks_newest_first(store: RunStore) -> None:
-    def run(
-        workflow_id: str, tick: datetime | None, started_at: datetime, definition: str = "def-a"
-    ) -> RunStarted:
+    def run(workflow_id: str, tick: datetime | None, started_at: datetime, definition: str = "def-a") -> RunStarted:
         return RunStarted(
             definition_id=definition,
             kind="instruction",
@@ -337,12 +328,16 @@ async def test_model_output_postgres_cannot_hold_is_stored_with_replacement_char
     await store.set_report(
         "daily-triage-2026-06-26",
         "run-1",
-        report(raw_content=hostile, summary="sum\x00mary", quarantined=[{"reason": "control_characters", "snippet": hostile}]),
+        report(
+            raw_content=hostile,
+            summary="sum\x00mary",
+            quarantined=[{"reason": "control_characters", "snippet": hostile}],
+        ),
     )
     await store.record_run_finished(finished())
     row = await store.get_run("daily-triage-2026-06-26")
     assert row is not None and row.status == "partial"
     assert "\x00" not in row.raw_content and "\ufffd" in row.raw_content
-    assert row.raw_content.startswith("line one") and row.raw_content.endswith(" broken pair\"}")
+    assert row.raw_content.startswith("line one") and row.raw_content.endswith(' broken pair"}')
     assert row.summary == "sum\ufffdmary"
     assert row.quarantined[0]["snippet"] == row.raw_content

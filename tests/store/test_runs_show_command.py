@@ -10,8 +10,8 @@ import pytest
 
 from activity_core.cli import main
 from activity_core.commands.errors import ExitCode
-from activity_core.store.models import RunReport
 from activity_core.store import RunFinished, RunStarted, RunStore
+from activity_core.store.models import RunReport
 
 STARTED = datetime(2026, 6, 26, 5, 20, 2, tzinfo=UTC)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from activity_core.settings import SettingsError, load_settings
-from activity_core.settings import Settings, SinkType
+from activity_core.settings import Settings, SettingsError, SinkType, load_settings
 from activity_core.tasks.sinks import effective_sink
 
 TOKEN = "ic-settings-PLANTED-31f7"

@@ -21,10 +21,9 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import TypeAdapter
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
-
-from pydantic import TypeAdapter
 
 from activity_core.kinds.trigger.models import CommandPass
 from activity_core.kinds.trigger.workflow import TriggerRun
@@ -230,8 +229,12 @@ async def trigger(
     definitions_dir = tmp_path / "definitions"
     definitions_dir.mkdir()
     settings = stack_settings(
-        temporal_address=temporal_address, database_url=fresh_database, state_hub=state_hub,
-        llm_connect=llm_connect, definitions_dir=definitions_dir, definition_id=uuid.uuid4().hex[:8],
+        temporal_address=temporal_address,
+        database_url=fresh_database,
+        state_hub=state_hub,
+        llm_connect=llm_connect,
+        definitions_dir=definitions_dir,
+        definition_id=uuid.uuid4().hex[:8],
         data_dir=tmp_path / "data",
     )
     async with harness_for(temporal_client, settings, "unused", state_hub, llm_connect) as stack:

@@ -15,8 +15,8 @@ import yaml
 from activity_core.cli import build_parser
 from activity_core.kinds.trigger.spec import CommandSpec
 from activity_core.settings import PROJECT_ROOT, Settings
-from tests.deploy.manifests import pod_spec, render
 from tests.deploy.leaks import leaks
+from tests.deploy.manifests import pod_spec, render
 from tests.trigger.conftest import SHIPPED_DEFINITION
 
 BASE = PROJECT_ROOT / "k8s" / "ops-warden-command-worker"

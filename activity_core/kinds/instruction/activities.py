@@ -128,7 +128,10 @@ class InstructionActivities:
         _log(
             run.definition_id,
             "read %d workstreams and %d tasks from State Hub; %d and %d go into the prompt",
-            len(workstreams), len(tasks), bounded.workstreams_in_prompt, bounded.tasks_in_prompt,
+            len(workstreams),
+            len(tasks),
+            bounded.workstreams_in_prompt,
+            bounded.tasks_in_prompt,
         )
         return PlanningContext(
             workstreams_total=len(workstreams),
@@ -175,7 +178,9 @@ class InstructionActivities:
         except LlmConnectError as exc:
             self._services.metrics.observe_llm_call(run.definition_id, time.monotonic() - started, exc.failure_class)
             activity.logger.warning(
-                "llm-connect call failed (%s, attempt %d)", exc.failure_class, attempt,
+                "llm-connect call failed (%s, attempt %d)",
+                exc.failure_class,
+                attempt,
                 extra={"definition_id": run.definition_id},
             )
             await self._services.runs.set_llm_attempts(run.workflow_id, run.run_id, attempt)
@@ -190,7 +195,10 @@ class InstructionActivities:
         _log(
             run.definition_id,
             "llm-connect answered in %d ms: %d chars, finish_reason=%s, attempt %d",
-            int(latency * 1000), len(content), response.finish_reason, attempt,
+            int(latency * 1000),
+            len(content),
+            response.finish_reason,
+            attempt,
         )
         record = LlmCallRecord(
             model=response.model,
@@ -238,11 +246,20 @@ class InstructionActivities:
             ),
         )
         if result.status == "failed":
-            await runs.put_artifact(run.workflow_id, run.run_id, feedback_artifact(request.ask), result.reask_feedback(definition.output.framing))
+            await runs.put_artifact(
+                run.workflow_id,
+                run.run_id,
+                feedback_artifact(request.ask),
+                result.reask_feedback(definition.output.framing),
+            )
         _log(
             run.definition_id,
             "boundary: %s (%s framing), %d kept, %d quarantined, truncated=%s",
-            result.status, result.framing, result.counts.accepted, result.counts.quarantined, result.truncated,
+            result.status,
+            result.framing,
+            result.counts.accepted,
+            result.counts.quarantined,
+            result.truncated,
         )
         return Judgement(status=result.status, kept=result.counts.accepted, quarantined=result.counts.quarantined)
 
@@ -324,7 +341,6 @@ def _last_attempt(info: activity.Info) -> bool:
         backoff = min(backoff, policy.maximum_interval)
     deadline = info.scheduled_time + info.schedule_to_close_timeout
     return datetime.now(UTC) + backoff + _MIN_ATTEMPT >= deadline
-
 
 
 def _log(definition_id: str, message: str, *args: object) -> None:

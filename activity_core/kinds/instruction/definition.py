@@ -7,9 +7,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from activity_core.kinds.instruction.item_models import InstructionOutput
 from activity_core.definitions.base import CallCeilings, DefinitionBase, EvidenceSpec, Strict
 from activity_core.definitions.schedule import IntervalSchedule
+from activity_core.kinds.instruction.item_models import InstructionOutput
 from activity_core.kinds.instruction.task_specs import TasksBlock
 from activity_core.temporal.policies import TASK_EMISSION_BUDGET
 
@@ -110,7 +110,9 @@ class InstructionDefinition(DefinitionBase):
         if self.llm.call_timeout_seconds > self.llm.retry_total_seconds:
             raise ValueError("llm.call_timeout_seconds exceeds llm.retry_total_seconds: not even one call fits")
         if isinstance(self.schedule, IntervalSchedule) and "{tick}" not in self.evidence.note_key_pattern:
-            raise ValueError("evidence.note_key_pattern needs {tick} on an interval schedule: several ticks share a day")
+            raise ValueError(
+                "evidence.note_key_pattern needs {tick} on an interval schedule: several ticks share a day"
+            )
         return self
 
     def companion_files(self) -> dict[str, str]:

@@ -137,7 +137,13 @@ def note_markdown(definition: InstructionDefinition, record: RunRecord, outcome:
         lines += ["", "## Summary", "", _cell(record.summary)]
     items = record.items or []
     if items:
-        lines += ["", "## Ranked recommendations", "", "| # | candidate | title | WSJF | next action |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Ranked recommendations",
+            "",
+            "| # | candidate | title | WSJF | next action |",
+            "|---|---|---|---|---|",
+        ]
         lines += [
             f"| {i.get('rank')} | `{_cell(i.get('candidate'))}` | {_cell(i.get('title'))} | "
             f"{i.get('computed_score')} | {_cell(i.get('next_action'))} |"

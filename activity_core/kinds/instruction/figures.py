@@ -66,25 +66,61 @@ def instruction_figures(definition: Any, runs: Sequence[RunRecord]) -> list[Figu
     worst_tokens = max(tokens, default=None)
     worst_latency = max(latencies, default=None)
     return [
-        Figure("quarantine_rate", "quarantine rate", rate(quarantined, kept + quarantined),
-               f"{quarantined} of {kept + quarantined} items ({percent(rate(quarantined, kept + quarantined), 1)})"),
-        Figure("repair_rate", "repair rate", rate(repaired, kept),
-               f"{repaired} of {kept} kept items ({percent(rate(repaired, kept), 1)})", "accepted only after the repair pass"),
-        Figure("truncation_rate", "truncation rate", rate(truncated, len(runs)),
-               f"{truncated} of {len(runs)} runs ({percent(rate(truncated, len(runs)))})"),
-        Figure("completion_tokens_worst", "completion tokens, worst", None if worst_tokens is None else float(worst_tokens),
-               "n/a" if worst_tokens is None else
-               f"{worst_tokens} of {max_tokens} max_tokens (headroom {percent(1 - worst_tokens / max_tokens)})",
-               f"median {median(tokens) if tokens else 'n/a'}"),
-        Figure("llm_latency_worst_s", "llm-connect latency, worst", worst_latency,
-               "n/a" if worst_latency is None else f"{seconds(worst_latency)} of the {seconds(budget)} budget "
-               f"({percent(worst_latency / budget)})", f"median {seconds(median(latencies))}"),
-        Figure("llm_attempts_mean", "llm-connect attempts, mean", statistics.fmean(attempts) if attempts else None,
-               "n/a" if not attempts else f"{statistics.fmean(attempts):.2f} (worst {max(attempts)})"),
-        Figure("top3_overlap_mean", "top-3 overlap, run to run", statistics.fmean(overlaps) if overlaps else None,
-               "n/a" if not overlaps else f"{percent(statistics.fmean(overlaps))} (lowest {percent(min(overlaps))})",
-               f"over {len(overlaps)} consecutive pair(s)"),
-        Figure("kendall_tau_mean", "Kendall's tau, run to run", statistics.fmean(taus) if taus else None,
-               "n/a" if not taus else f"{statistics.fmean(taus):.2f} (lowest {min(taus):.2f})",
-               "over the items both rankings hold; 1 is the same order"),
+        Figure(
+            "quarantine_rate",
+            "quarantine rate",
+            rate(quarantined, kept + quarantined),
+            f"{quarantined} of {kept + quarantined} items ({percent(rate(quarantined, kept + quarantined), 1)})",
+        ),
+        Figure(
+            "repair_rate",
+            "repair rate",
+            rate(repaired, kept),
+            f"{repaired} of {kept} kept items ({percent(rate(repaired, kept), 1)})",
+            "accepted only after the repair pass",
+        ),
+        Figure(
+            "truncation_rate",
+            "truncation rate",
+            rate(truncated, len(runs)),
+            f"{truncated} of {len(runs)} runs ({percent(rate(truncated, len(runs)))})",
+        ),
+        Figure(
+            "completion_tokens_worst",
+            "completion tokens, worst",
+            None if worst_tokens is None else float(worst_tokens),
+            "n/a"
+            if worst_tokens is None
+            else f"{worst_tokens} of {max_tokens} max_tokens (headroom {percent(1 - worst_tokens / max_tokens)})",
+            f"median {median(tokens) if tokens else 'n/a'}",
+        ),
+        Figure(
+            "llm_latency_worst_s",
+            "llm-connect latency, worst",
+            worst_latency,
+            "n/a"
+            if worst_latency is None
+            else f"{seconds(worst_latency)} of the {seconds(budget)} budget ({percent(worst_latency / budget)})",
+            f"median {seconds(median(latencies))}",
+        ),
+        Figure(
+            "llm_attempts_mean",
+            "llm-connect attempts, mean",
+            statistics.fmean(attempts) if attempts else None,
+            "n/a" if not attempts else f"{statistics.fmean(attempts):.2f} (worst {max(attempts)})",
+        ),
+        Figure(
+            "top3_overlap_mean",
+            "top-3 overlap, run to run",
+            statistics.fmean(overlaps) if overlaps else None,
+            "n/a" if not overlaps else f"{percent(statistics.fmean(overlaps))} (lowest {percent(min(overlaps))})",
+            f"over {len(overlaps)} consecutive pair(s)",
+        ),
+        Figure(
+            "kendall_tau_mean",
+            "Kendall's tau, run to run",
+            statistics.fmean(taus) if taus else None,
+            "n/a" if not taus else f"{statistics.fmean(taus):.2f} (lowest {min(taus):.2f})",
+            "over the items both rankings hold; 1 is the same order",
+        ),
     ]

@@ -23,8 +23,8 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from activity_core.boundary.contract import HARD_MAX_ITEMS
-from activity_core.kinds.instruction.wsjf import MAX_WSJF_SCORE
 from activity_core.boundary.reasons import QuarantineReason
+from activity_core.kinds.instruction.wsjf import MAX_WSJF_SCORE
 from activity_core.settings import SinkType
 from activity_core.tasks.spec import NotEmitted, NotEmittedReason, OnRecurrence, SpecBatch, TaskSpec
 

@@ -75,7 +75,7 @@ class ProbeActivities:
             return _report(target, TargetState.DOWN, started, error=f"no answer within {target.timeout_seconds:g} s")
         except CheckFailed as failed:
             return _report(target, TargetState.DOWN, started, error=self._short(str(failed)), details=failed.details)
-        except Exception as exc:  # noqa: BLE001 - a target's failure is what the probe reports
+        except Exception as exc:
             return _report(target, TargetState.DOWN, started, error=self._short(f"{type(exc).__name__}: {exc}"))
         return _report(target, TargetState.UP, started, details=details)
 

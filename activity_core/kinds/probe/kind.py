@@ -33,9 +33,7 @@ def activities(services: Services, lifecycle: LifecycleActivities) -> Sequence[C
         return list(loaded.definition.targets)
 
     def smoke_request() -> SmokeRequest:
-        return triage_smoke_request(
-            services.definitions.directory, budget_seconds=services.ceilings.llm_call_seconds
-        )
+        return triage_smoke_request(services.definitions.directory, budget_seconds=services.ceilings.llm_call_seconds)
 
     checks = (
         standard_checks(

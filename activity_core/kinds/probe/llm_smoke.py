@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.boundary import OutputContract, parse_report
 from activity_core.clients.llm_connect import (
     LlmConnectClient,
@@ -33,6 +32,7 @@ from activity_core.clients.llm_connect import (
     RunConfig,
 )
 from activity_core.clients.state_hub import Task, Workstream
+from activity_core.kinds.instruction.item_models import report_spec
 
 TRIAGE_DEFINITION = "daily-statehub-wsjf-triage"
 SOURCE = f"activity-core/smoke/{TRIAGE_DEFINITION}"

@@ -45,7 +45,9 @@ async def busy(client: Client, definition_id: str) -> str | None:
     running = await pass_in_flight(client, definition_id)
     if running is None:
         return None
-    return f"{running.describe()}; wait for it to end (`temporal workflow show --workflow-id {running.pass_workflow_id}`)"
+    return (
+        f"{running.describe()}; wait for it to end (`temporal workflow show --workflow-id {running.pass_workflow_id}`)"
+    )
 
 
 def progress(definition: TriggerDefinition, record: RunRecord | None, outcome: KindOutcome) -> ProgressDraft:
@@ -54,7 +56,10 @@ def progress(definition: TriggerDefinition, record: RunRecord | None, outcome: K
     command_pass = _COMMAND_PASS.validate_python(outcome.result) if outcome.result is not None else None
     in_flight = pass_workflow_id(definition.id) if status is RunStatus.FAILED_PASS_IN_FLIGHT else None
     summary, payload = evidence_of(
-        plan_for(definition.id, definition.command), status, outcome.error_message, command_pass,
+        plan_for(definition.id, definition.command),
+        status,
+        outcome.error_message,
+        command_pass,
         pass_workflow_id=in_flight,
     )
     if record is not None:

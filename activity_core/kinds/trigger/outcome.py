@@ -98,7 +98,9 @@ def evidence_of(
     pass_workflow_id: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The ``scheduled_trigger`` event's summary line and payload of a judged pass."""
-    return _summary(plan, status, message, command_pass), _payload(plan, status, message, command_pass, pass_workflow_id)
+    return _summary(plan, status, message, command_pass), _payload(
+        plan, status, message, command_pass, pass_workflow_id
+    )
 
 
 def _summary(plan: TriggerPlan, status: Status, message: str | None, command_pass: CommandPass | None) -> str:

@@ -14,7 +14,6 @@ from temporalio import activity
 
 from activity_core.boundary import parse_report
 from activity_core.clients.state_hub import StateHubError
-
 from activity_core.kinds.instruction.activities import InstructionActivities
 from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.kinds.instruction.legacy.models import (

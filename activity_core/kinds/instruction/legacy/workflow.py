@@ -63,7 +63,7 @@ def _failure_from(error: ActivityError, *, timeout_status: RunStatus) -> _StepFa
     cause = error.cause
     budget_spent = ""
     if isinstance(cause, TimeoutError) and isinstance(cause.cause, ApplicationError):
-        budget_spent = f" (gave up: {cause.type.name.lower()} budget spent)"
+        budget_spent = f" (gave up: {cause.type.name.lower()} budget spent)"  # type: ignore[union-attr]
         cause = cause.cause
     if isinstance(cause, ApplicationError) and cause.type:
         try:
@@ -74,7 +74,7 @@ def _failure_from(error: ActivityError, *, timeout_status: RunStatus) -> _StepFa
         attempts = details.get("attempt") if isinstance(details, dict) else None
         return _StepFailed(status, cause.message + budget_spent, attempts)
     if isinstance(cause, TimeoutError):
-        return _StepFailed(timeout_status, f"{error.activity_type} timed out ({cause.type.name.lower()})")
+        return _StepFailed(timeout_status, f"{error.activity_type} timed out ({cause.type.name.lower()})")  # type: ignore[union-attr]
     return _StepFailed(timeout_status, f"{error.activity_type} failed: {cause or error}")
 
 
@@ -171,12 +171,25 @@ class InstructionWorkflow:
                 timings["reask_llm_s"] = round(workflow.time() - mark, 3)
                 boundary = await self._apply_boundary(plan, llm, context)
         except _StepFailed as failed:
-            return replace(base, status=failed.status.value, error_message=failed.message,
-                            llm_attempts_failed=failed.attempts, timings=timings)
+            return replace(
+                base,
+                status=failed.status.value,
+                error_message=failed.message,
+                llm_attempts_failed=failed.attempts,
+                timings=timings,
+            )
         status = RunStatus.FAILED_OUTPUT if boundary["status"] == "failed" else RunStatus(boundary["status"])
         message = "no item survived the boundary; see the quarantined items" if status.failed else None
-        return replace(base, status=status.value, error_message=message, boundary=boundary, llm=llm,
-                        reasks=reasks, timings=timings, known_refs=context.known_refs)
+        return replace(
+            base,
+            status=status.value,
+            error_message=message,
+            boundary=boundary,
+            llm=llm,
+            reasks=reasks,
+            timings=timings,
+            known_refs=context.known_refs,
+        )
 
     async def _read_context(self, plan: RunPlan) -> PlanningContext:
         try:
@@ -247,16 +260,22 @@ class InstructionWorkflow:
         total = timedelta(seconds=plan.state_hub_retry_total_seconds)
         try:
             event_id = await workflow.execute_activity_method(
-                activities.post_progress, outcome,
-                start_to_close_timeout=_STATE_HUB_CALL, schedule_to_close_timeout=total, retry_policy=retry,
+                activities.post_progress,
+                outcome,
+                start_to_close_timeout=_STATE_HUB_CALL,
+                schedule_to_close_timeout=total,
+                retry_policy=retry,
             )
         except ActivityError:
             workflow.logger.warning("daily_triage progress event could not be posted")
             return EvidenceIds(progress_event_id=None, note_id=None, note_key=None)
         try:
             note: EvidenceIds = await workflow.execute_activity_method(
-                activities.write_note, outcome,
-                start_to_close_timeout=_STATE_HUB_CALL, schedule_to_close_timeout=total, retry_policy=retry,
+                activities.write_note,
+                outcome,
+                start_to_close_timeout=_STATE_HUB_CALL,
+                schedule_to_close_timeout=total,
+                retry_policy=retry,
             )
         except ActivityError:
             workflow.logger.warning("working-memory note could not be written")
