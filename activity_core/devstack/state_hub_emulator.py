@@ -505,6 +505,12 @@ class StateHubEmulator(EmulatorHandle[StateHubApp]):
         with self._app() as app:
             return app.delete_note(key)
 
+    def retitle_workstreams(self, title: str) -> None:
+        """Give every workstream ``title``: what a planning state an attacker edited looks like."""
+        with self._app() as app:
+            for workstream in app.workstreams:
+                workstream["title"] = title
+
 
 def start_state_hub_emulator(
     *, token: str | None = None, host: str = "127.0.0.1", port: int = 0, state_file: Path | None = None

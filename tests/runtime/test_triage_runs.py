@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from activity_core.cli import main
 from activity_core.devstack.embedded import free_port
 from activity_core.kinds.instruction.workflow import InstructionRun
+from activity_core.observability.logging import REDACTED
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput
 from activity_core.store.migrations import apply_migrations
@@ -261,3 +264,39 @@ def test_the_worker_registers_exactly_the_workflows_of_the_declared_kinds() -> N
     assert set(KINDS) == {"instruction", "trigger", "probe"}
     assert {kind.workflow_name for kind in KINDS.values()} == {"InstructionRun", "TriggerRun", "ProbeRun"}
     assert "TaskExecutorWorkflow" not in names
+
+
+async def test_a_secret_the_model_echoes_reaches_no_sink(
+    triage: TriageHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """State Hub's own token planted in the planning state, so the model's answer echoes it: it is
+    replaced before the answer is kept, in every place a run writes (OWASP LLM02)."""
+    import pgserver
+
+    caplog.set_level(logging.DEBUG)
+    token = triage.endpoints.state_hub_token
+    assert token
+    triage.state_hub.retitle_workstreams(f"rotate the key {token} today")
+    summary, handle = await triage.run_manual()
+    assert summary.status in ("clean", "partial")
+
+    pg_dump = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    dump = subprocess.run(
+        [str(pg_dump), "--data-only", "--dbname", triage.settings.database_dsn() or ""],
+        capture_output=True,
+        text=True,
+        check=True,
+        user="pgserver",
+    ).stdout
+    row = await triage.runs.get_run(handle.id)
+    assert row is not None and REDACTED in (row.raw_content or "")  # the echo was there, and replaced
+    surfaces = {
+        "pg_dump": dump,
+        "history": (await handle.fetch_history()).to_json(),
+        "events": json.dumps(_events_for(triage, handle.id)),
+        "notes": json.dumps(triage.state_hub.notes()),
+        "logs": caplog.text,
+        "llm-connect requests": json.dumps([r.json() for r in triage.llm_connect.requests("execute")]),
+    }
+    leaks = [line[:200] for line in dump.splitlines() if token in line]
+    assert [name for name, text in surfaces.items() if token in text] == [], leaks

@@ -122,9 +122,8 @@ class InstructionActivities:
         await self._services.runs.put_artifact(run.workflow_id, run.run_id, KNOWN_REFS, json.dumps(bounded.known_refs))
         if definition.tasks is not None:
             targets = candidate_targets(workstreams, tasks)
-            await self._services.runs.put_artifact(
-                run.workflow_id, run.run_id, TARGETS, json.dumps({ref: t.model_dump() for ref, t in targets.items()})
-            )
+            kept = self._services.scrub(json.dumps({ref: t.model_dump() for ref, t in targets.items()}))
+            await self._services.runs.put_artifact(run.workflow_id, run.run_id, TARGETS, kept)
         _log(
             run.definition_id,
             "read %d workstreams and %d tasks from State Hub; %d and %d go into the prompt",
