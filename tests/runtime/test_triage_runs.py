@@ -6,8 +6,8 @@ import asyncio
 import json
 import logging
 import subprocess
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
