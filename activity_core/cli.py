@@ -22,12 +22,14 @@ from activity_core.commands.errors import ExitCode, as_command_error
 from activity_core.settings import load_settings
 
 DESCRIPTION = """\
-activity-core: the durable task factory behind the daily State Hub WSJF triage.
+activity-core: the durable task factory. Definitions (YAML in definitions/) of several
+kinds are fired by Temporal schedules, and every run leaves exact evidence: a row in
+PostgreSQL and a State Hub progress event (and, for instructions, a working-memory note).
 
-Every day at 07:20 Europe/Berlin a Temporal schedule runs the triage: read State Hub,
-ask llm-connect for a ranked WSJF report, pass it through the item-framed boundary
-parser (one bad item costs one item), record the run in PostgreSQL, and post the
-daily_triage progress event and working-memory note back to State Hub.
+Kinds: instruction (State Hub context -> llm-connect -> the item-framed trust boundary,
+where one bad item costs one item), trigger (another team's worker command, run durably),
+probe (the ops inventory targets). The headline definition is the daily State Hub triage,
+fired every day at 07:20 Europe/Berlin.
 """
 
 EPILOG = """\

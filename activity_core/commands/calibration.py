@@ -52,10 +52,10 @@ _TEMPORAL_CONNECT_TIMEOUT = 15.0
 
 EPILOG = """\
 examples:
-  activity-core calibration status daily-statehub-wsjf-triage
-  activity-core calibration status daily-statehub-wsjf-triage --at 2026-07-01T09:00:00+02:00 --json
+  activity-core calibration status DEFINITION
+  activity-core calibration status DEFINITION --at 2026-07-01T09:00:00+02:00 --json
   activity-core calibration feedback 42 --verdict accept --reviewer alice --note "ranking matches"
-  activity-core calibration replay daily-statehub-wsjf-triage --runs 30
+  activity-core calibration replay DEFINITION --runs 30
 
 Needs DATABASE_URL, TEMPORAL_ADDRESS and STATE_HUB_URL (+ STATE_HUB_TOKEN); feedback needs no
 Temporal, replay only DATABASE_URL.
@@ -86,7 +86,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the working-memory note all show it clean. Prints the streak, each run's checklist "
         "(✓ passed, ✗ failed, ? could not be checked) and what broke the streak.",
     )
-    status.add_argument("definition", metavar="DEFINITION", help="definition id, e.g. daily-statehub-wsjf-triage")
+    status.add_argument(
+        "definition",
+        metavar="DEFINITION",
+        help="definition id (a file name in ACTIVITY_CORE_DEFINITIONS_DIR without .yaml)",
+    )
     status.add_argument(
         "--required",
         type=bounded_int(1, 365),
@@ -112,7 +116,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(raw_content) and reference allow-list go through today's boundary with the definition's output "
         "contract as it is now, and the result is compared with what the row recorded (framing, truncation, "
         "kept items in order, quarantine reasons, counts). Needs DATABASE_URL only.",
-        epilog="example: activity-core calibration replay daily-statehub-wsjf-triage --runs 30\n"
+        epilog="example: activity-core calibration replay DEFINITION --runs 30\n"
         "Exit codes: 0 no run would differ, 1 some would (each is listed), 2 configuration.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

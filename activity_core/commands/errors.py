@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from enum import IntEnum
 
-import asyncpg
 from temporalio.service import RPCError
 
 from activity_core.clients._http import ServiceError
@@ -31,7 +30,7 @@ except ModuleNotFoundError:  # pragma: no cover - exercised by the installed-whe
     EmbeddedServerError = type("EmbeddedServerError", (Exception,), {})  # type: ignore[misc, assignment]  # never raised
 from activity_core.settings import SettingsError
 from activity_core.store.migrations import MigrationError, MigrationFileError
-from activity_core.store.pool import DatabaseUnavailable, StoreError
+from activity_core.store.pool import SchemaOutdated, StoreError, as_store_error
 from activity_core.temporal.worker import WorkerConfigError
 
 
@@ -81,18 +80,15 @@ def as_command_error(exc: BaseException) -> CommandError | None:
         return UsageError(str(exc), _SETTINGS_FIX)
     if isinstance(exc, DefinitionError | DefinitionNotFound | WorkerConfigError):
         return UsageError(str(exc))
-    if isinstance(exc, asyncpg.UndefinedTableError):
+    exc = as_store_error(exc) or exc
+    if isinstance(exc, SchemaOutdated):
         return UsageError("the run-history schema is not up to date", "run `activity-core migrate`")
     if isinstance(exc, MigrationFileError):
         return FileProblem(str(exc), "set ACTIVITY_CORE_MIGRATIONS_DIR to the directory of the NNNN_name.sql files")
     if isinstance(exc, MigrationError):
         return CommandError(str(exc))
-    if isinstance(exc, DatabaseUnavailable):
+    if isinstance(exc, StoreError):  # DatabaseUnavailable included
         return Unavailable(str(exc), _POSTGRES_FIX)
-    if isinstance(exc, StoreError):
-        return Unavailable(str(exc))
-    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
-        return Unavailable(f"PostgreSQL failed: {type(exc).__name__}: {exc}", _POSTGRES_FIX)
     if isinstance(exc, EmbeddedServerError):
         return Unavailable(str(exc))
     if isinstance(exc, ServiceError):

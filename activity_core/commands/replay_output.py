@@ -16,18 +16,18 @@ from typing import Any
 from activity_core.boundary import BoundaryResult, parse_report
 from activity_core.boundary.guards import too_deep
 from activity_core.definitions.loader import DefinitionError, DefinitionNotFound, load_definition
-from activity_core.kinds.instruction.definition import InstructionDefinition
+from activity_core.kinds.instruction.definition import TRIAGE_DEFINITION_ID, InstructionDefinition
 from activity_core.kinds.instruction.item_models import report_spec
 from activity_core.settings import Settings
 
-DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"
+DEFAULT_DEFINITION = TRIAGE_DEFINITION_ID
 # An llm-connect response nests a few levels (its usage and metadata objects); anything deeper
 # is not one, and is never handed to a recursive parser.
 RESPONSE_MAX_DEPTH = 16
 
 EPILOG = """\
 examples:
-  activity-core replay-output --definition daily-statehub-wsjf-triage --refs refs.json response.json
+  activity-core replay-output --definition DEFINITION --refs refs.json response.json
   activity-core replay-output --refs refs.json --finish-reason length answer.txt
   activity-core replay-output --refs refs.json - < answer.txt   (the answer on stdin)
 

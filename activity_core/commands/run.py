@@ -24,6 +24,7 @@ from activity_core.commands.errors import ExitCode, UsageError
 from activity_core.commands.runs import render_run_tasks
 from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.definitions.loader import DefinitionNotFound
+from activity_core.kinds.instruction.definition import TRIAGE_DEFINITION_ID
 from activity_core.kinds.registry import KINDS
 from activity_core.observability.metrics import Metrics
 from activity_core.runs.models import RunInput, RunStatus
@@ -35,7 +36,7 @@ from activity_core.temporal.awaiting import await_run
 from activity_core.temporal.schedules import sync_schedules
 from activity_core.temporal.worker import ServiceEndpoints, connect_temporal, create_worker, open_services
 
-DEFAULT_DEFINITION = "daily-statehub-wsjf-triage"
+DEFAULT_DEFINITION = TRIAGE_DEFINITION_ID
 # A local worker stops at once when asked: the cluster's drain (ACTIVITY_CORE_GRACEFUL_SHUTDOWN_SECONDS)
 # would keep a Ctrl-C waiting for minutes.
 STOP_GRACE = timedelta(seconds=2)

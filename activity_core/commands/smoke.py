@@ -19,7 +19,7 @@ examples:
   LLM_CONNECT_URL=http://localhost:8080 activity-core smoke llm-connect
   kubectl -n activity-core exec deploy/activity-core-worker -- activity-core smoke llm-connect --json
 
-It sends the daily triage's own RunConfig (definitions/daily-statehub-wsjf-triage.yaml)
+It sends the daily triage's own RunConfig (the headline instruction definition)
 around a fixed fixture planning state, never live State Hub data, and runs the boundary on
 the answer. A failure is named as one of: transport, timeout, provider, configuration,
 answer_shape. No prompt, header or token is ever printed.

@@ -24,9 +24,9 @@ EPILOG = """\
 examples:
   activity-core tasks list --run 42              the specs of run 42 (a row id of `runs list`)
   activity-core tasks list --run WORKFLOW_ID     ... or of a workflow id (WORKFLOW_ID/RUN_ID for one run)
-  activity-core tasks list --definition daily-statehub-wsjf-triage --json
+  activity-core tasks list --definition DEFINITION --json
   activity-core tasks show ISSUE-123             every run that filed, found or commented on it
-  activity-core tasks show 'ac1:daily-statehub-wsjf-triage:<candidate>:<fingerprint>:e1'
+  activity-core tasks show 'ac1:<definition>:<candidate>:<fingerprint>:e1'
 
 States: planned (null sink: computed, nothing sent), dry_run (the exact request is logged),
 created, duplicate (the task is still open), commented, unknown (a create may have landed;

@@ -5,7 +5,7 @@ Use::
     configure_logging(settings.log_level, settings.log_format)   # once, at process start
     register_settings_secrets(settings)                           # DATABASE_URL, STATE_HUB_TOKEN
 
-    with run_context(definition_id="daily-statehub-wsjf-triage", workflow_id=wid, run_id=rid):
+    with run_context(definition_id="my-definition", workflow_id=wid, run_id=rid):
         log.info("posting daily_triage")          # carries definition_id, workflow_id, run_id
 
 A JSON line has ``ts`` (UTC, RFC 3339), ``level``, ``logger``, ``message`` and, when known,

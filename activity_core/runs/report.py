@@ -71,7 +71,7 @@ def render_run(record: RunRecord, *, show_raw_hint: bool = True, temporal_addres
         lines += ["", "summary: " + clip(record.summary, 400)]
     items = record.items or []
     if items:
-        lines += ["", f"{'#':>2}  {'WSJF':>6}  {'candidate':<36}  title"]
+        lines += ["", f"{'#':>2}  {'score':>6}  {'candidate':<36}  title"]
         for item in items:
             lines.append(
                 f"{clip(item.get('rank', '?'), 2):>2}  {clip(item.get('computed_score', ''), 6):>6}  "

@@ -21,6 +21,22 @@ class DatabaseUnavailable(StoreError):
     """PostgreSQL could not be reached or refused the connection."""
 
 
+class SchemaOutdated(StoreError):
+    """A table the code reads is missing: the migrations have not been applied."""
+
+
+def as_store_error(exc: BaseException) -> StoreError | None:
+    """What a driver exception that escaped a store call amounts to, so that nothing outside
+    ``store/`` needs to know asyncpg's exception tree; None when it is not the database's."""
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, asyncpg.UndefinedTableError):
+        return SchemaOutdated(f"PostgreSQL: {exc}")
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+        return StoreError(f"PostgreSQL failed: {type(exc).__name__}: {exc}")
+    return None
+
+
 async def create_pool(dsn: str, *, min_size: int, max_size: int, command_timeout: float) -> asyncpg.Pool:
     """Open a pool on ``dsn``; connecting is bounded by ``command_timeout`` too.
 
@@ -52,3 +68,14 @@ def _mask_password(message: str, dsn: str) -> str:
     except ValueError:
         password = None
     return message.replace(password, "***") if password else message
+
+
+async def answers_select_one(dsn: str) -> None:
+    """Connect afresh (a pool's reconnects would hide an outage) and ask ``SELECT 1``; raises
+    the driver's error, or RuntimeError, when PostgreSQL does not answer it."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        if await connection.fetchval("SELECT 1") != 1:
+            raise RuntimeError("SELECT 1 did not answer 1")
+    finally:
+        await connection.close()

@@ -2,7 +2,7 @@
 states a spec moves through in the ``task_spawn_log``.
 
 Generic on purpose: a kind (the instruction kind's ``task_specs.py``, say) turns its own
-results into a ``SpecBatch``; everything after that knows nothing about WSJF or State Hub.
+results into a ``SpecBatch``; everything after that knows nothing about the item model or State Hub.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from activity_core.kinds.instruction.item_models import InstructionOutput
 from activity_core.kinds.instruction.task_specs import TasksBlock
 from activity_core.temporal.policies import TASK_EMISSION_BUDGET
 
+# The headline definition: what `activity-core run`, `replay-output` and the smoke use unless told otherwise.
+TRIAGE_DEFINITION_ID = "daily-statehub-wsjf-triage"
 # Loading the plan, recording start and finish: quick steps, bounded by their own timeouts.
 BOOKKEEPING_MARGIN_SECONDS = 600
 PROMPT_PLACEHOLDERS = ("{date}", "{top_n}", "{context}", "{item_schema}")

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import asyncpg
 from temporalio.client import Client
 
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.kinds.probe.llm_smoke import SmokeRequest, run_llm_smoke
+from activity_core.store.pool import answers_select_one
 
 Check = Callable[[], Awaitable[None]]
 SmokeCheck = Callable[[str], Awaitable[dict[str, Any]]]  # takes the request id llm-connect logs
@@ -41,12 +41,7 @@ def temporal_frontend_check(client: Client) -> Check:
 
 def postgres_check(dsn: str) -> Check:
     async def check() -> None:
-        connection = await asyncpg.connect(dsn)
-        try:
-            if await connection.fetchval("SELECT 1") != 1:
-                raise RuntimeError("SELECT 1 did not answer 1")
-        finally:
-            await connection.close()
+        await answers_select_one(dsn)
 
     return check
 

@@ -32,9 +32,10 @@ from activity_core.clients.llm_connect import (
     RunConfig,
 )
 from activity_core.clients.state_hub import Task, Workstream
+from activity_core.kinds.instruction.definition import TRIAGE_DEFINITION_ID
 from activity_core.kinds.instruction.item_models import report_spec
 
-TRIAGE_DEFINITION = "daily-statehub-wsjf-triage"
+TRIAGE_DEFINITION = TRIAGE_DEFINITION_ID
 SOURCE = f"activity-core/smoke/{TRIAGE_DEFINITION}"
 FIXTURE_DATE = "2026-06-26"
 
