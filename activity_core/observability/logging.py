@@ -5,8 +5,7 @@ Use::
     configure_logging(settings.log_level, settings.log_format)   # once, at process start
     register_settings_secrets(settings)                           # DATABASE_URL, STATE_HUB_TOKEN
 
-    with run_context(definition_id="my-definition", workflow_id=wid, run_id=rid):
-        log.info("posting daily_triage")          # carries definition_id, workflow_id, run_id
+    activity.logger.info("posted", extra={"definition_id": ...})  # Temporal adds workflow_id, run_id
 
 A JSON line has ``ts`` (UTC, RFC 3339), ``level``, ``logger``, ``message`` and, when known,
 ``definition_id``, ``workflow_id``, ``run_id`` at the top level, plus ``workflow_type`` /
@@ -18,13 +17,7 @@ Where the run ids come from, first match wins, field by field:
 1. ``extra={"definition_id": ..., "workflow_id": ..., "run_id": ...}`` on the call;
 2. the ``temporal_activity`` / ``temporal_workflow`` dict that ``temporalio.activity.logger``
    and ``temporalio.workflow.logger`` put on the record (``workflow_id`` and
-   ``workflow_run_id`` / ``run_id``);
-3. the context bound with :func:`bind_run_context` / :func:`run_context` (a ``contextvars``
-   variable: it follows the asyncio task, so concurrent activities do not mix their ids).
-
-Inside workflow code the sandbox re-imports modules, so a context bound there is not the one
-this formatter reads: in workflows pass ``extra={"definition_id": ...}`` to
-``workflow.logger``, which already supplies the workflow and run ids.
+   ``workflow_run_id`` / ``run_id``).
 
 Redaction happens in the formatter, after the line is built, so it covers the message, every
 field, tracebacks and whatever a library logs: each value given to :func:`register_secret`
@@ -34,14 +27,12 @@ becomes ``***`` (also in its JSON-escaped form), and fields named like ``prompt`
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as _dt
 import json
 import logging
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -52,15 +43,11 @@ __all__ = [
     "SENSITIVE_FIELD_NAMES",
     "JsonFormatter",
     "TextFormatter",
-    "bind_run_context",
     "clear_secrets",
     "configure_logging",
-    "current_run_context",
     "redact",
     "register_secret",
     "register_settings_secrets",
-    "reset_run_context",
-    "run_context",
 ]
 
 REDACTED = "***"
@@ -167,58 +154,12 @@ def _scrub(value: Any, depth: int = 0) -> Any:
     return str(value)
 
 
-# --- run context -----------------------------------------------------------------------
-
-_run_context: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
-    "activity_core_run_context", default=None
-)
-
-
-def bind_run_context(
-    definition_id: str | None = None,
-    workflow_id: str | None = None,
-    run_id: str | None = None,
-) -> contextvars.Token[Mapping[str, str] | None]:
-    """Put the run's ids on every line logged from this context (task) on; returns a token.
-
-    Values left ``None`` keep what an enclosing binding set. Undo with
-    :func:`reset_run_context`, or use :func:`run_context` as a ``with`` block.
-    """
-    current = dict(_run_context.get() or {})
-    for key, value in zip(_RUN_FIELDS, (definition_id, workflow_id, run_id), strict=True):
-        if value is not None:
-            current[key] = str(value)
-    return _run_context.set(current)
-
-
-def reset_run_context(token: contextvars.Token[Mapping[str, str] | None]) -> None:
-    _run_context.reset(token)
-
-
-@contextlib.contextmanager
-def run_context(
-    definition_id: str | None = None,
-    workflow_id: str | None = None,
-    run_id: str | None = None,
-) -> Iterator[None]:
-    token = bind_run_context(definition_id, workflow_id, run_id)
-    try:
-        yield
-    finally:
-        reset_run_context(token)
-
-
-def current_run_context() -> dict[str, str]:
-    return dict(_run_context.get() or {})
-
-
 def _run_fields(record: logging.LogRecord) -> dict[str, Any]:
     """definition_id / workflow_id / run_id (and Temporal's type and attempt) for ``record``."""
     activity = getattr(record, "temporal_activity", None)
     workflow = getattr(record, "temporal_workflow", None)
     activity = activity if isinstance(activity, Mapping) else {}
     workflow = workflow if isinstance(workflow, Mapping) else {}
-    bound = _run_context.get() or {}
 
     def first(*candidates: Any) -> Any:
         for candidate in candidates:
@@ -227,18 +168,16 @@ def _run_fields(record: logging.LogRecord) -> dict[str, Any]:
         return None
 
     fields = {
-        "definition_id": first(getattr(record, "definition_id", None), bound.get("definition_id")),
+        "definition_id": first(getattr(record, "definition_id", None)),
         "workflow_id": first(
             getattr(record, "workflow_id", None),
             activity.get("workflow_id"),
             workflow.get("workflow_id"),
-            bound.get("workflow_id"),
         ),
         "run_id": first(
             getattr(record, "run_id", None),
             activity.get("workflow_run_id"),
             workflow.get("run_id"),
-            bound.get("run_id"),
         ),
         "workflow_type": first(activity.get("workflow_type"), workflow.get("workflow_type")),
         "activity_type": activity.get("activity_type"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -14,15 +13,11 @@ from pydantic import SecretStr
 
 from activity_core.observability import logging as obs_logging
 from activity_core.observability.logging import (
-    bind_run_context,
     clear_secrets,
     configure_logging,
-    current_run_context,
     redact,
     register_secret,
     register_settings_secrets,
-    reset_run_context,
-    run_context,
 )
 from activity_core.settings import Settings
 
@@ -69,47 +64,6 @@ def test_one_json_object_per_line_with_the_core_fields(stream: io.StringIO) -> N
     assert first["ts"].endswith("Z") and "T" in first["ts"]
     assert second["message"] == "second\nspans two lines"
     assert len(stream.getvalue().splitlines()) == 2
-
-
-def test_bound_run_context_is_on_every_line_and_then_gone(stream: io.StringIO) -> None:
-    log = logging.getLogger("activity_core.test")
-    with run_context(definition_id="daily-statehub-wsjf-triage", workflow_id="wf-1", run_id="run-1"):
-        log.info("reading State Hub")
-        logging.getLogger("httpx").info("HTTP Request: GET ...")  # a library's line too
-    log.info("outside")
-    inside_1, inside_2, outside = lines(stream)
-    for line in (inside_1, inside_2):
-        assert (line["definition_id"], line["workflow_id"], line["run_id"]) == (
-            "daily-statehub-wsjf-triage",
-            "wf-1",
-            "run-1",
-        )
-    assert not {"definition_id", "workflow_id", "run_id"} & set(outside)
-
-
-async def test_run_context_follows_each_asyncio_task(stream: io.StringIO) -> None:
-    log = logging.getLogger("activity_core.test")
-
-    async def run(n: int) -> None:
-        token = bind_run_context("def", f"wf-{n}", f"run-{n}")
-        try:
-            for _ in range(3):
-                await asyncio.sleep(0)
-                log.info("step", extra={"n": n})
-        finally:
-            reset_run_context(token)
-
-    await asyncio.gather(run(1), run(2))
-    for line in lines(stream):
-        assert line["workflow_id"] == f"wf-{line['n']}" and line["run_id"] == f"run-{line['n']}"
-    assert current_run_context() == {}
-
-
-def test_nested_binding_keeps_outer_fields() -> None:
-    with run_context(definition_id="d"):
-        with run_context(workflow_id="w", run_id="r"):
-            assert current_run_context() == {"definition_id": "d", "workflow_id": "w", "run_id": "r"}
-        assert current_run_context() == {"definition_id": "d"}
 
 
 def test_temporal_activity_and_workflow_extras_are_lifted(stream: io.StringIO) -> None:
@@ -180,13 +134,6 @@ def test_the_real_temporal_activity_logger_adapter(stream: io.StringIO) -> None:
     )
     # JSON mode turns off the SDK's "(details dict)" suffix: the ids are fields already.
     assert line["message"] == "posting"
-
-
-def test_explicit_extra_wins_over_bound_context(stream: io.StringIO) -> None:
-    with run_context(definition_id="bound", workflow_id="bound-wf", run_id="bound-run"):
-        logging.getLogger("x").info("m", extra={"workflow_id": "explicit-wf"})
-    (line,) = lines(stream)
-    assert line["workflow_id"] == "explicit-wf" and line["run_id"] == "bound-run"
 
 
 # --- redaction -------------------------------------------------------------------------
@@ -265,8 +212,8 @@ def test_text_format_carries_ids_and_redacts() -> None:
     try:
         configure_logging("info", "text", stream=buffer)
         register_secret(PLANTED_TOKEN)
-        with run_context("def-1", "wf-1", "run-1"):
-            logging.getLogger("x").info("token %s", PLANTED_TOKEN, extra={"prompt": "secret prompt"})
+        ids = {"definition_id": "def-1", "workflow_id": "wf-1", "run_id": "run-1"}
+        logging.getLogger("x").info("token %s", PLANTED_TOKEN, extra={"prompt": "secret prompt", **ids})
         logging.getLogger("x").debug("not shown at INFO")
     finally:
         for handler in list(root.handlers):
