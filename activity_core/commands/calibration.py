@@ -19,6 +19,7 @@ from typing import TypeVar
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 
+from activity_core.calibration.feedback import CALIBRATION_EVENT_TYPE, UnknownRun, record_feedback
 from activity_core.calibration.gate import (
     DEFAULT_REQUIRED,
     DEFAULT_WINDOW,
@@ -30,7 +31,7 @@ from activity_core.calibration.gate import (
     calibration_status,
 )
 from activity_core.calibration.replay import Replayed, replay_run
-from activity_core.clients.state_hub import ProgressEvent, StateHubClient, StateHubError
+from activity_core.clients.state_hub import StateHubClient, StateHubError
 from activity_core.commands.common import definitions_directory, require
 from activity_core.commands.errors import CommandError, temporal_connect_reason
 from activity_core.commands.runs import RunNotFound, bounded_int, open_stores
@@ -38,15 +39,12 @@ from activity_core.commands.temporal_runtime import run_on_own_runtime
 from activity_core.definitions.base import DefinitionBase
 from activity_core.definitions.loader import load_definition
 from activity_core.observability.logging import redact
-from activity_core.runs.evidence import SOURCE
 from activity_core.runs.report import clip
 from activity_core.settings import Settings
-from activity_core.store import RunStore
-from activity_core.store.feedback import Feedback, FeedbackStore, Verdict
+from activity_core.store.feedback import Feedback, FeedbackStore
 from activity_core.store.history import HistoryStore
 from activity_core.temporal.worker import connect_temporal
 
-CALIBRATION_EVENT_TYPE = "daily_triage_calibration"
 T = TypeVar("T")
 _TEMPORAL_CONNECT_TIMEOUT = 15.0
 
@@ -406,6 +404,8 @@ def handle_feedback(args: argparse.Namespace) -> int:
                     note=args.note,
                     reviewer=args.reviewer,
                 )
+            except UnknownRun:
+                raise RunNotFound(args.run) from None
             except StateHubError as exc:
                 raise CommandError(
                     f"the verdict is stored, but State Hub did not take it ({exc})",
@@ -415,65 +415,3 @@ def handle_feedback(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(work())
-
-
-async def record_feedback(
-    runs: RunStore,
-    feedback: FeedbackStore,
-    state_hub: StateHubClient,
-    ref: str,
-    *,
-    verdict: Verdict,
-    note: str | None,
-    reviewer: str | None,
-) -> tuple[Feedback, str]:
-    """Store the verdict, post it unless it was posted before; returns the row and what happened.
-
-    Raises ``RunNotFound``, or the ``StateHubError`` of a failed post (the row is kept, unposted).
-    """
-    run = await runs.get_run(ref)
-    if run is None:
-        raise RunNotFound(ref)
-    stored, created = await feedback.record(
-        run.id, verdict, note=note, reviewer=reviewer, key_base=f"calibration:{run.workflow_id}:{run.run_id}:{verdict}"
-    )
-    subject = f"{verdict} for run {run.id} ({run.definition_id} {run.local_date}, {run.trigger}, {run.status})"
-    kept = (
-        ""
-        if created or (stored.note, stored.reviewer) == (note, reviewer)
-        else "; the note and reviewer recorded first are kept"
-    )
-    if stored.progress_event_id is not None:
-        return (
-            stored,
-            f"{subject} was recorded on {stored.recorded_at.date()} and is State Hub event {stored.progress_event_id}; nothing posted again{kept}",
-        )
-    event_id = await state_hub.post_progress(
-        ProgressEvent(
-            event_type=CALIBRATION_EVENT_TYPE,
-            source=SOURCE,
-            summary=f"Calibration {verdict} of daily triage {run.local_date} ({run.trigger} run, {run.status})"
-            + (f" by {stored.reviewer}" if stored.reviewer else ""),
-            idempotency_key=stored.idempotency_key,
-            payload={
-                "verdict": verdict,
-                "note": stored.note,
-                "reviewer": stored.reviewer,
-                "recorded_at": stored.recorded_at.isoformat(),
-                "definition_id": run.definition_id,
-                "workflow_id": run.workflow_id,
-                "run_id": run.run_id,
-                "local_date": run.local_date.isoformat(),
-                "trigger": run.trigger,
-                "scheduled_at": run.scheduled_at.isoformat() if run.scheduled_at else None,
-                "run_status": run.status,
-                "daily_triage_event_id": run.progress_event_id,
-            },
-        )
-    )
-    posted = await feedback.set_posted(stored.id, event_id)
-    counts = "" if run.trigger == "schedule" else " (a manual run: it does not count toward the gate)"
-    return (
-        posted,
-        f"recorded {subject}; posted to State Hub as {CALIBRATION_EVENT_TYPE} event {posted.progress_event_id}{kept}{counts}",
-    )

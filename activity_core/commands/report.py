@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from pathlib import Path
 
-from temporalio.client import Client
-
-from activity_core.calibration.gate import Unreachable, calibration_status
 from activity_core.calibration.html import ReportData, render_html
-from activity_core.clients.state_hub import StateHubClient
+from activity_core.calibration.report import build_report
 from activity_core.commands.calibration import add_at_argument, over_evidence
 from activity_core.commands.errors import file_problem
 from activity_core.commands.run import DEFAULT_DEFINITION
 from activity_core.commands.runs import bounded_int
 from activity_core.definitions.base import DefinitionBase
-from activity_core.store.feedback import FeedbackStore
-from activity_core.store.history import HistoryStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,20 +60,3 @@ def handle_report(args: argparse.Namespace) -> int:
         return 0
 
     return over_evidence(args.settings, args.definition, gather, emit, at=args.at)
-
-
-async def build_report(
-    history: HistoryStore,
-    feedback: FeedbackStore,
-    temporal: Client | Unreachable,
-    state_hub: StateHubClient,
-    definition: DefinitionBase,
-    *,
-    days: int,
-    now: datetime,
-) -> ReportData:
-    """Everything the page shows, from one gate walk over ``days`` ticks; raises ``NoScheduledRuns``."""
-    gate = await calibration_status(history, feedback, temporal, state_hub, definition, window=days, now=now)
-    return ReportData(
-        definition=definition, gate=gate, latest=await history.latest_report(definition.id), generated_at=now
-    )
