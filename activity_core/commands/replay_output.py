@@ -27,7 +27,7 @@ RESPONSE_MAX_DEPTH = 16
 
 EPILOG = """\
 examples:
-  activity-core replay-output --definition DEFINITION --refs refs.json response.json
+  activity-core replay-output --definition {triage} --refs refs.json response.json
   activity-core replay-output --refs refs.json --finish-reason length answer.txt
   activity-core replay-output --refs refs.json - < answer.txt   (the answer on stdin)
 
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and quarantine lane) on a captured llm-connect answer, with the output contract of a "
             "definition, exactly as a run would."
         ),
-        epilog=EPILOG,
+        epilog=EPILOG.replace("{triage}", DEFAULT_DEFINITION),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
