@@ -15,11 +15,14 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
+from activity_core.clients.issue_core import IssueCoreClient
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.kinds.probe.llm_smoke import SmokeRequest, run_llm_smoke
 
 Check = Callable[[], Awaitable[None]]
+# Only a backstop: the probe activity bounds every check with its target's own timeout.
+_HEALTH_ONLY_TIMEOUT_SECONDS = 60.0
 SmokeCheck = Callable[[str], Awaitable[dict[str, Any]]]  # takes the request id llm-connect logs
 
 
@@ -47,6 +50,22 @@ def postgres_check(dsn: str) -> Check:
                 raise RuntimeError("SELECT 1 did not answer 1")
         finally:
             await connection.close()
+
+    return check
+
+
+def issue_core_health_check(client: IssueCoreClient | None, url: str) -> Check | None:
+    """issue-core's ``/health`` when ISSUE_CORE_URL is configured: through the sink's client when
+    the ceiling made one, else through a token-less client opened per check (under the null
+    ceiling this process holds nothing that can create a task). None when not configured."""
+    if client is not None:
+        return client.health
+    if not url:
+        return None
+
+    async def check() -> None:
+        async with IssueCoreClient(url, token=None, timeout_seconds=_HEALTH_ONLY_TIMEOUT_SECONDS) as health_only:
+            await health_only.health()
 
     return check
 
