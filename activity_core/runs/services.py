@@ -31,6 +31,9 @@ class Services:
     """Emits runs' task specs under the ISSUE_SINK_TYPE ceiling; None: this process emits none."""
     issue_core: IssueCoreClient | None = None
     """Only when ISSUE_SINK_TYPE is not null: under null nothing can reach issue-core."""
+    issue_core_health_url: str = ""
+    """ISSUE_CORE_URL, for the probe's health check under any ceiling ("" when not configured):
+    under null it is checked by a token-less client of its own, never one that can create."""
     database_dsn: str = ""
     """For a probe of PostgreSQL over a fresh connection (a pool's reconnects would hide an outage)."""
     temporal: Client | None = None

@@ -168,7 +168,8 @@ async def _sync_one(client: Client, definition: DefinitionBase, *, task_queue: s
                 desired_schedule(definition, task_queue, state),
                 memo={OWNER_MEMO_KEY: OWNER},
             )
-        paused = " (paused: disabled)" if state.paused else ""
+        # The note is what an operator must do before unpausing: shown where they look first.
+        paused = f"; created paused, note: {state.note}" if state.paused else ""
         return SyncAction(definition.id, SyncKind.CREATE, _describe_spec(definition) + paused)
 
     if (await description.memo()).get(OWNER_MEMO_KEY) != OWNER:

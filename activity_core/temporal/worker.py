@@ -145,6 +145,7 @@ async def open_services(settings: Settings, endpoints: ServiceEndpoints, metrics
                     scrub=redact,
                 ),
                 issue_core=issue_core,
+                issue_core_health_url=str(endpoints.issue_core_url or ""),
                 database_dsn=endpoints.database_dsn,
             )
     finally:

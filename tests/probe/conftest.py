@@ -4,6 +4,7 @@ our worker in-process. Each run can point any target at a dead address instead."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -80,8 +81,12 @@ class ProbeHarness:
         temporal: Client | None = None,
         issue_core: Check | None = None,
         llm_timeout_seconds: float = 30,
+        before_start: Callable[[], Awaitable[None]] | None = None,
+        while_running: Callable[[WorkflowHandle], Awaitable[None]] | None = None,
     ) -> tuple[ProbeRunView, WorkflowHandle]:
-        """One probe run on the real lifecycle and ProbeRun; the checks' clients point where the test says."""
+        """One probe run on the real lifecycle and ProbeRun; the checks' clients point where the test says.
+        ``before_start`` runs once the worker polls, ``while_running`` once the run is started (an outage
+        of a server the worker uses is begun and ended there)."""
         settings = stack_settings(
             temporal_address=self.temporal_address,
             database_url=self.database_dsn,
@@ -121,6 +126,8 @@ class ProbeHarness:
                 graceful_shutdown_timeout=timedelta(seconds=2),
             )
             async with worker:
+                if before_start is not None:
+                    await before_start()
                 handle = await self.client.start_workflow(
                     ProbeRun.run,
                     RunInput(definition_id=definition_id),
@@ -128,6 +135,8 @@ class ProbeHarness:
                     task_queue=settings.task_queue,
                     execution_timeout=timedelta(minutes=3),
                 )
+                if while_running is not None:
+                    await while_running(handle)
                 summary = await await_run(handle)
                 record = await services.runs.get_run(handle.id)
         assert record is not None

@@ -14,12 +14,15 @@ from typing import Any
 
 from temporalio.client import Client
 
+from activity_core.clients.issue_core import IssueCoreClient
 from activity_core.clients.llm_connect import LlmConnectClient
 from activity_core.clients.state_hub import StateHubClient
 from activity_core.kinds.probe.llm_smoke import SmokeRequest, run_llm_smoke
 from activity_core.store.pool import answers_select_one
 
 Check = Callable[[], Awaitable[None]]
+# Only a backstop: the probe activity bounds every check with its target's own timeout.
+_HEALTH_ONLY_TIMEOUT_SECONDS = 60.0
 SmokeCheck = Callable[[str], Awaitable[dict[str, Any]]]  # takes the request id llm-connect logs
 
 
@@ -42,6 +45,22 @@ def temporal_frontend_check(client: Client) -> Check:
 def postgres_check(dsn: str) -> Check:
     async def check() -> None:
         await answers_select_one(dsn)
+
+    return check
+
+
+def issue_core_health_check(client: IssueCoreClient | None, url: str) -> Check | None:
+    """issue-core's ``/health`` when ISSUE_CORE_URL is configured: through the sink's client when
+    the ceiling made one, else through a token-less client opened per check (under the null
+    ceiling this process holds nothing that can create a task). None when not configured."""
+    if client is not None:
+        return client.health
+    if not url:
+        return None
+
+    async def check() -> None:
+        async with IssueCoreClient(url, token=None, timeout_seconds=_HEALTH_ONLY_TIMEOUT_SECONDS) as health_only:
+            await health_only.health()
 
     return check
 

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from activity_core.definitions.loader import DefinitionError
 from activity_core.kinds.probe.activities import ProbeActivities, ProbeDependencies
-from activity_core.kinds.probe.checks import llm_connect_smoke_check, standard_checks
+from activity_core.kinds.probe.checks import issue_core_health_check, llm_connect_smoke_check, standard_checks
 from activity_core.kinds.probe.definition import ProbeDefinition
 from activity_core.kinds.probe.llm_smoke import SmokeRequest, triage_smoke_request
 from activity_core.kinds.probe.models import ProbePlan, ProbeReport
@@ -41,6 +41,7 @@ def activities(services: Services, lifecycle: LifecycleActivities) -> Sequence[C
             state_hub=services.state_hub,
             temporal=services.temporal,
             database_dsn=services.database_dsn,
+            issue_core_health=issue_core_health_check(services.issue_core, services.issue_core_health_url),
         )
         if services.temporal is not None
         else {}
