@@ -135,7 +135,7 @@ def second_terminal(env_file: Path, command: str) -> subprocess.CompletedProcess
 
 def test_stay_up_serves_a_second_terminal_and_sigterm_leaves_nothing_running(data_dir: Path, stack_env: Path) -> None:
     stack = Stack(data_dir, "--stay-up")
-    stack.wait_for("activity-core runs list")
+    stack.wait_for("    activity-core calibration status")
     pids = stack.pids()
     values = read_stack_env(stack_env)
 
@@ -166,7 +166,7 @@ def test_a_restart_keeps_ports_and_token_and_ctrl_c_leaves_nothing_running(data_
     before = read_stack_env(stack_env)
     assert before, "runs after the first stay-up test, on its data dir"
     stack = Stack(data_dir, "--stay-up")
-    stack.wait_for("activity-core runs list")
+    stack.wait_for("    activity-core calibration status")
     pids = stack.pids()
 
     assert read_stack_env(stack_env) == before
