@@ -88,7 +88,7 @@ class ServiceClient:
         budget_seconds: float,
         connect_seconds: float | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        headers: dict[str, str] | None = None,
+        token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if budget_seconds <= 0 or max_body_bytes <= 0:
@@ -97,6 +97,8 @@ class ServiceClient:
         self.errors = errors
         self.budget_seconds = budget_seconds
         self.max_body_bytes = max_body_bytes
+        self._token = token  # kept only to blank it out of quoted response text
+        headers = {"Authorization": f"Bearer {token}"} if token else None
         timeout = httpx.Timeout(budget_seconds, connect=min(budget_seconds, connect_seconds or budget_seconds))
         self._http = httpx.AsyncClient(
             base_url=base_url, timeout=timeout, headers=headers, transport=transport, trust_env=False

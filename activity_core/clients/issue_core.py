@@ -238,10 +238,9 @@ class IssueCoreClient(ServiceClient):
             base_url,
             errors=_ERRORS,
             budget_seconds=timeout_seconds,
-            headers={"Authorization": f"Bearer {token}"} if token else None,
+            token=token,
             transport=transport,
         )
-        self._token = token  # kept only to blank it out of quoted response text
 
     async def health(self) -> None:
         """Returns when issue-core answers 200 ``{"status": "ok"}``; raises otherwise."""

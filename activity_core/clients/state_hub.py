@@ -186,10 +186,9 @@ class StateHubClient(ServiceClient):
             errors=_ERRORS,
             budget_seconds=timeout_seconds,
             max_body_bytes=max_body_bytes,
-            headers={"Authorization": f"Bearer {token}"} if token else None,
+            token=token,
             transport=transport,
         )
-        self._token = token  # kept only to blank it out of quoted response text
 
     async def health(self) -> None:
         """Returns when State Hub answers 200 ``{"status": "ok"}``; raises otherwise."""
